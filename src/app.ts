@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { AccountService } from './domain/accounts.js';
+import { AppError, errors } from './domain/errors.js';
+import { TokenService } from './domain/tokens.js';
+import { requireApiSecret } from './http/auth.js';
+import { sendError } from './http/envelope.js';
+import { parseJsonBody } from './http/json-body.js';
+import { apiSecretRoutes } from './http/routes/api-secrets.js';
+import { healthRoutes } from './http/routes/health.js';
+import { tokenRoutes } from './http/routes/tokens.js';
+import { fieldErrorsFromAjv, validatorCompiler } from './http/validation.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  readonly store: Store;
+  readonly config: Config;
+  /** false (tests), true, or pino options */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Clock for expiry, injectable for tests. */
+  readonly now?: () => number;
+}
+
+export interface Services {
+  readonly store: Store;
+  readonly config: Config;
+  readonly accounts: AccountService;
+  readonly tokens: TokenService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+const BODY_LIMIT = 1024 * 1024;
+
+/** Never log a credential: `token=` query values are masked in every logged URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|secret|jwt)=)[^&#]*/gi, '$1[redacted]');
+}
+
+/** Builds the whole HTTP application around its dependencies; it never listens by itself. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      deps.logger === undefined || deps.logger === true
+        ? {
+            level: deps.config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: {
+              req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                remoteAddress: req.ip,
+              }),
+            },
+          }
+        : deps.logger,
+    bodyLimit: BODY_LIMIT,
+    // The client address is the socket's; forwarded headers are judged by config, not Fastify.
+    trustProxy: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+
+  const services: Services = {
+    store: deps.store,
+    config: deps.config,
+    accounts: new AccountService(deps.store),
+    tokens: new TokenService(deps.store, deps.now),
+  };
+  app.decorate('services', services);
+  app.decorateRequest('account', null as never);
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(
+        new AppError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`, { field: 'body' }),
+      );
+    }
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    if (err instanceof AppError) return sendError(reply, err);
+    if (err.validation) {
+      return sendError(reply, errors.validation(fieldErrorsFromAjv(err.validation as never, err.validationContext)));
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(
+          reply,
+          new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type: send application/json`, {
+            'content-type': String(req.headers['content-type'] ?? ''),
+          }),
+        );
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${BODY_LIMIT} bytes`));
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendError(reply, new AppError('INVALID_JSON', err.message, { field: 'body' }));
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, new AppError('VALIDATION_FAILED', err.message));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, new AppError('INTERNAL', 'Internal server error'));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new AppError('NOT_FOUND', `Route ${req.method} ${redactUrl(req.url).split('?')[0]} not found`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Streamgate API',
+        version: '0.1.0',
+        description:
+          'Self-hosted, Millicast-compatible token API: publish and subscribe tokens, API secrets, and access decisions.',
+      },
+      components: {
+        securitySchemes: { ApiSecret: { type: 'http', scheme: 'bearer', description: 'An API secret of the account' } },
+      },
+      security: [{ ApiSecret: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, deps.store);
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireApiSecret(services.accounts));
+    tokenRoutes(api, services.tokens, 'publish');
+    tokenRoutes(api, services.tokens, 'subscribe');
+    apiSecretRoutes(api, services.accounts);
+  });
+
+  return app;
+}

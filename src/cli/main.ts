@@ -1,0 +1,142 @@
+import { Command, Option } from 'commander';
+import { buildApp } from '../app.js';
+import { ConfigError, type ConfigOverrides, loadConfig } from '../config.js';
+import { AccountService, apiSecretView } from '../domain/accounts.js';
+import { AppError } from '../domain/errors.js';
+import { openStore } from '../store/open.js';
+import { registerRemoteCommands } from './remote-commands.js';
+
+/** Prints a result as JSON (--json) or as `key: value` lines for people. */
+export function print(value: unknown, json: boolean): void {
+  if (json || typeof value !== 'object' || value === null) {
+    process.stdout.write(`${JSON.stringify(value, null, json ? 0 : 2)}\n`);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`streamgate: ${message}\n`);
+  process.exit(1);
+}
+
+const dbOption = () =>
+  new Option('--database-url <url>', "'sqlite:<path>' or 'postgres://...' (env STREAMGATE_DATABASE_URL)");
+
+async function withStore<T>(flags: ConfigOverrides, fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>) {
+  const config = loadConfig(process.env, flags);
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('streamgate')
+    .description('Self-hosted access control for live streaming (Millicast-compatible token API)')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the HTTP server')
+    .option('-p, --port <port>', 'HTTP port (env STREAMGATE_PORT, default 8080)')
+    .option('--host <host>', 'listen address (env STREAMGATE_HOST, default 0.0.0.0)')
+    .addOption(dbOption())
+    .option('--trusted-proxies <cidrs>', 'comma-separated CIDRs whose X-Forwarded-For is believed')
+    .option('--public-url <url>', 'base of URLs handed to clients (env STREAMGATE_PUBLIC_URL)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (env STREAMGATE_LOG_LEVEL)')
+    .action(async (flags: ConfigOverrides) => {
+      const config = loadConfig(process.env, flags);
+      const store = await openStore(config.databaseUrl);
+      const app = await buildApp({ store, config });
+      let closing = false;
+      const shutdown = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        app.log.info({ signal }, 'shutting down');
+        // close() stops accepting and waits for in-flight requests before resolving.
+        await app.close();
+        await store.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      await app.listen({ port: config.port, host: config.host });
+    });
+
+  const account = program.command('account').description('manage accounts (directly on the database)');
+  account
+    .command('create')
+    .description('create an account and print its id, streamAccountId and first API secret')
+    .requiredOption('--name <name>', 'account name')
+    .addOption(dbOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { name: string; databaseUrl?: string; json?: boolean }) => {
+      await withStore(opts, async (store) => {
+        const { account: acct, secret } = await new AccountService(store).createAccount(opts.name);
+        print(
+          { id: acct.id, streamAccountId: acct.streamAccountId, name: acct.name, apiSecret: secret.value },
+          opts.json === true,
+        );
+      });
+    });
+  account
+    .command('list')
+    .description('list accounts')
+    .addOption(dbOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { databaseUrl?: string; json?: boolean }) => {
+      await withStore(opts, async (store) => {
+        const rows = (await store.listAccounts()).map((a) => ({
+          id: a.id,
+          streamAccountId: a.streamAccountId,
+          name: a.name,
+          createdOn: new Date(a.createdOn).toISOString(),
+        }));
+        if (opts.json) print(rows, true);
+        else for (const r of rows) process.stdout.write(`${r.id}\t${r.streamAccountId}\t${r.name}\n`);
+      });
+    });
+  account
+    .command('secret')
+    .description('issue a new API secret for an account (recovery when its last secret was deleted)')
+    .requiredOption('--stream-account-id <id>', "the account's streamAccountId")
+    .option('--label <label>', 'label of the new secret', 'recovery')
+    .addOption(dbOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { streamAccountId: string; label: string; databaseUrl?: string; json?: boolean }) => {
+      await withStore(opts, async (store) => {
+        const acct = await store.getAccountByStreamAccountId(opts.streamAccountId);
+        if (!acct) fail(`no account with streamAccountId '${opts.streamAccountId}'`);
+        const issued = await new AccountService(store).createSecret(acct.id, opts.label);
+        print({ ...apiSecretView(issued.record), secret: issued.value }, opts.json === true);
+      });
+    });
+
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('apply pending schema migrations')
+    .addOption(dbOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { databaseUrl?: string; json?: boolean }) => {
+      await withStore(opts, async (store) => print({ migrated: true, database: store.kind }, opts.json === true));
+    });
+
+  registerRemoteCommands(program);
+  return program;
+}
+
+export async function runCli(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof AppError) fail(err.message);
+    fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+await runCli(process.argv);

@@ -1,0 +1,10 @@
+export { StreamgateApiError, StreamgateConnectionError } from './errors.js';
+export {
+  ApiSecretApi,
+  PublishTokenApi,
+  StreamgateClient,
+  type StreamgateClientOptions,
+  type SubscribeTokenApi,
+  TokenApi,
+} from './streamgate-client.js';
+export type * from './types.js';

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { redactUrl } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults', () => {
+    assert.deepEqual(loadConfig({}), {
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'sqlite:./data/streamgate.db',
+      trustedProxies: [],
+      publicUrl: 'http://localhost:8080',
+      logLevel: 'info',
+    });
+  });
+  it('environment, then flags over environment', () => {
+    const env = {
+      STREAMGATE_PORT: '9000',
+      STREAMGATE_HOST: '127.0.0.1',
+      STREAMGATE_DATABASE_URL: 'sqlite:/tmp/x.db',
+      STREAMGATE_TRUSTED_PROXIES: '10.0.0.0/8, ::1',
+      STREAMGATE_PUBLIC_URL: 'https://sg.example.com/',
+    };
+    const c = loadConfig(env);
+    assert.deepEqual(
+      [c.port, c.host, c.databaseUrl, c.trustedProxies, c.publicUrl],
+      [9000, '127.0.0.1', 'sqlite:/tmp/x.db', ['10.0.0.0/8', '::1'], 'https://sg.example.com'],
+    );
+    assert.equal(loadConfig(env, { port: '9100' }).port, 9100);
+    assert.ok(Object.isFrozen(c));
+  });
+  it('rejects bad values with the variable named', () => {
+    assert.throws(
+      () => loadConfig({ STREAMGATE_PORT: 'eighty' }),
+      (e: Error) => e instanceof ConfigError && /STREAMGATE_PORT/.test(e.message),
+    );
+    assert.throws(() => loadConfig({ STREAMGATE_DATABASE_URL: 'mysql://x' }), /STREAMGATE_DATABASE_URL/);
+    assert.throws(() => loadConfig({ STREAMGATE_TRUSTED_PROXIES: '10.0.0.*' }), /STREAMGATE_TRUSTED_PROXIES/);
+    assert.throws(() => loadConfig({ STREAMGATE_PUBLIC_URL: 'not a url' }), /STREAMGATE_PUBLIC_URL/);
+  });
+});
+
+describe('redactUrl', () => {
+  it('masks credentials in query strings', () => {
+    assert.equal(redactUrl('/hooks/x?name=a&token=abc123&b=1'), '/hooks/x?name=a&token=[redacted]&b=1');
+    assert.equal(redactUrl('/ws/events?jwt=e.y.j'), '/ws/events?jwt=[redacted]');
+    assert.equal(redactUrl('/api/publish_token/1'), '/api/publish_token/1');
+  });
+});

@@ -1,0 +1,61 @@
+import type { StreamRule } from './stream-rule.js';
+
+export type TokenKind = 'publish' | 'subscribe';
+
+export interface Account {
+  readonly id: number;
+  readonly streamAccountId: string;
+  readonly name: string;
+  readonly createdOn: number;
+}
+
+export interface ApiSecretRecord {
+  readonly id: number;
+  readonly accountId: number;
+  readonly label: string;
+  /** SHA-256 of the secret value, hex; the value itself is never stored. */
+  readonly hash: string;
+  readonly addedOn: number;
+  readonly refreshedOn: number | null;
+}
+
+export interface Tracking {
+  readonly trackingId: string;
+}
+
+/** The state of a token that the API can set; what create and update both produce. */
+export interface TokenState {
+  readonly label: string;
+  readonly token: string;
+  readonly expiresOn: number | null;
+  readonly isActive: boolean;
+  readonly streams: readonly StreamRule[];
+  readonly allowedOrigins: readonly string[];
+  readonly allowedIpAddresses: readonly string[];
+  readonly bindIpsOnUsage: number;
+  readonly subscribeRequiresAuth: boolean;
+  readonly record: boolean;
+  readonly multisource: boolean;
+  readonly tracking: Tracking | null;
+}
+
+export interface TokenRecord extends TokenState {
+  readonly id: number;
+  readonly accountId: number;
+  readonly kind: TokenKind;
+  /** epoch milliseconds */
+  readonly addedOn: number;
+  /** Bumped on every write; updates are compare-and-set on it so concurrent writers never lose each other's changes. */
+  readonly version: number;
+}
+
+export type TokenSortBy = 'Name' | 'AddedOn';
+export type TokenFilterBy = 'TokenName' | 'StreamName' | 'TokenOrStreamName';
+
+export interface TokenListQuery {
+  readonly page: number;
+  readonly itemsOnPage: number;
+  readonly sortBy: TokenSortBy;
+  readonly isDescending: boolean;
+  readonly filter?: { readonly name: string; readonly by: TokenFilterBy };
+}

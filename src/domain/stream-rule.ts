@@ -1,0 +1,91 @@
+/**
+ * Stream rules of tokens: exact stream names or regular expressions over the whole name.
+ *
+ * Patterns come from API users and run on every authorization, so they go through RE2, whose
+ * matching time is linear in the input: a pattern like `(a+)+$` cannot stall the server.
+ */
+import RE2 from 're2';
+
+export const MAX_STREAM_NAME_LENGTH = 128;
+
+export interface StreamRule {
+  readonly streamName: string;
+  readonly isRegex: boolean;
+}
+
+export interface StreamMatcher {
+  matches(streamName: string): boolean;
+}
+
+// C0, DEL and C1: they would corrupt logs and media-server paths.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// With the u flag a surrogate class only matches unpaired halves.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+function codePointLength(text: string): number {
+  let length = 0;
+  for (const _ of text) length++;
+  return length;
+}
+
+/** Checks shared by names and patterns. Length is in code points, as JSON Schema's maxLength counts. */
+function validateText(text: string): string | null {
+  const length = codePointLength(text);
+  if (length < 1 || length > MAX_STREAM_NAME_LENGTH) {
+    return `streamName must be 1-${MAX_STREAM_NAME_LENGTH} characters`;
+  }
+  if (CONTROL_CHARACTER.test(text)) return 'streamName must not contain control characters';
+  // A lone surrogate has no UTF-8 form, so RE2 and the media servers would see a different name.
+  if (LONE_SURROGATE.test(text)) return 'streamName must be well-formed Unicode';
+  return null;
+}
+
+/** Compiles a pattern to match whole names; throws the engine's error for patterns RE2 refuses. */
+function compileWhole(pattern: string): RE2 {
+  // Compiling the bare pattern first rejects unbalanced input such as "a)|(b", which inside
+  // "^(?:...)$" would turn into a valid regex that is no longer anchored at both ends.
+  new RE2(pattern, 'u');
+  return new RE2(`^(?:${pattern})$`, 'u');
+}
+
+export function validateStreamRule(rule: StreamRule): string | null {
+  const textProblem = validateText(rule.streamName);
+  if (textProblem !== null || !rule.isRegex) return textProblem;
+  try {
+    compileWhole(rule.streamName);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return `'${rule.streamName}' is not a valid regular expression for a linear-time engine (backreferences and lookaround are not supported): ${detail}`;
+  }
+  return null;
+}
+
+export function validateStreamName(name: string): string | null {
+  return validateText(name);
+}
+
+export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher {
+  const exact = new Set<string>();
+  const patterns: RE2[] = [];
+  for (const rule of rules) {
+    if (!rule.isRegex) {
+      exact.add(rule.streamName);
+      continue;
+    }
+    try {
+      patterns.push(compileWhole(rule.streamName));
+    } catch {
+      // Validation should have refused it; a rule we cannot run must grant nothing.
+    }
+  }
+  return {
+    matches(streamName: string): boolean {
+      if (exact.has(streamName)) return true;
+      for (const pattern of patterns) {
+        if (pattern.test(streamName)) return true;
+      }
+      return false;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import type { FastifySchema } from 'fastify';
+import type { FieldErrors } from '../domain/errors.js';
+
+/**
+ * Two validators: bodies are checked as sent (a "true" string is not a boolean, unknown fields
+ * are errors, nothing is silently dropped); query strings and path params arrive as text, so
+ * they are coerced to the declared types first.
+ */
+const common = { allErrors: true, verbose: true, strict: false, removeAdditional: false } as const;
+const bodyAjv = new Ajv({ ...common, coerceTypes: false, useDefaults: false });
+const textAjv = new Ajv({ ...common, coerceTypes: true, useDefaults: true });
+
+export function validatorCompiler({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) {
+  const ajv = httpPart === 'body' ? bodyAjv : textAjv;
+  return ajv.compile(schema as object);
+}
+
+/** `/streams/0/streamName` -> `streams[0].streamName` */
+function fieldPath(instancePath: string): string {
+  let out = '';
+  for (const part of instancePath.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(key)) out += `[${key}]`;
+    else out += out === '' ? key : `.${key}`;
+  }
+  return out;
+}
+
+function join(base: string, key: string): string {
+  return base === '' ? key : `${base}.${key}`;
+}
+
+function shown(value: unknown): string {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return ` (got ${String(value)})`;
+  if (typeof value === 'string')
+    return ` (got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+  if (Array.isArray(value)) return ' (got an array)';
+  return ' (got an object)';
+}
+
+/** Turns Ajv's errors into `{field: [problems]}` naming each offending field and value. */
+export function fieldErrorsFromAjv(errs: readonly ErrorObject[], part: string | undefined): FieldErrors {
+  const out: FieldErrors = {};
+  const push = (field: string, problem: string) => {
+    const key = field === '' ? (part ?? 'body') : field;
+    const list = out[key] ?? [];
+    if (!list.includes(problem)) list.push(problem);
+    out[key] = list;
+  };
+  for (const e of errs) {
+    const base = fieldPath(e.instancePath);
+    switch (e.keyword) {
+      case 'required':
+        push(join(base, String((e.params as { missingProperty: string }).missingProperty)), 'is required');
+        break;
+      case 'additionalProperties':
+        push(
+          join(base, String((e.params as { additionalProperty: string }).additionalProperty)),
+          'is not a known field',
+        );
+        break;
+      case 'type':
+        push(base, `must be ${String((e.params as { type: string }).type)}${shown(e.data)}`);
+        break;
+      case 'enum':
+        push(
+          base,
+          `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}${shown(e.data)}`,
+        );
+        break;
+      default:
+        push(base, `${e.message ?? 'is invalid'}${typeof e.data === 'object' ? '' : shown(e.data)}`);
+    }
+  }
+  return out;
+}

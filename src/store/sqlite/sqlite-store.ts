@@ -1,0 +1,335 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Account,
+  ApiSecretRecord,
+  TokenKind,
+  TokenListQuery,
+  TokenRecord,
+  TokenState,
+} from '../../domain/model.js';
+import type { Store } from '../store.js';
+import { sqliteMigrations } from './migrations.js';
+
+interface AccountRow {
+  id: number;
+  stream_account_id: string;
+  name: string;
+  created_on: number;
+}
+
+interface SecretRow {
+  id: number;
+  account_id: number;
+  label: string;
+  hash: string;
+  added_on: number;
+  refreshed_on: number | null;
+}
+
+interface TokenRow {
+  id: number;
+  account_id: number;
+  kind: TokenKind;
+  label: string;
+  token: string;
+  added_on: number;
+  expires_on: number | null;
+  is_active: number;
+  streams: string;
+  allowed_origins: string;
+  allowed_ip_addresses: string;
+  bind_ips_on_usage: number;
+  subscribe_requires_auth: number;
+  record: number;
+  multisource: number;
+  tracking_id: string | null;
+  version: number;
+}
+
+const toAccount = (r: AccountRow): Account => ({
+  id: r.id,
+  streamAccountId: r.stream_account_id,
+  name: r.name,
+  createdOn: r.created_on,
+});
+
+const toSecret = (r: SecretRow): ApiSecretRecord => ({
+  id: r.id,
+  accountId: r.account_id,
+  label: r.label,
+  hash: r.hash,
+  addedOn: r.added_on,
+  refreshedOn: r.refreshed_on,
+});
+
+const toToken = (r: TokenRow): TokenRecord => ({
+  id: r.id,
+  accountId: r.account_id,
+  kind: r.kind,
+  label: r.label,
+  token: r.token,
+  addedOn: r.added_on,
+  expiresOn: r.expires_on,
+  isActive: r.is_active === 1,
+  streams: JSON.parse(r.streams),
+  allowedOrigins: JSON.parse(r.allowed_origins),
+  allowedIpAddresses: JSON.parse(r.allowed_ip_addresses),
+  bindIpsOnUsage: r.bind_ips_on_usage,
+  subscribeRequiresAuth: r.subscribe_requires_auth === 1,
+  record: r.record === 1,
+  multisource: r.multisource === 1,
+  tracking: r.tracking_id === null ? null : { trackingId: r.tracking_id },
+  version: r.version,
+});
+
+/** Column values of a token state, in the order of STATE_COLUMNS. */
+function stateParams(s: TokenState) {
+  return {
+    label: s.label,
+    token: s.token,
+    expires_on: s.expiresOn,
+    is_active: s.isActive ? 1 : 0,
+    streams: JSON.stringify(s.streams.map((r) => ({ streamName: r.streamName, isRegex: r.isRegex }))),
+    allowed_origins: JSON.stringify(s.allowedOrigins),
+    allowed_ip_addresses: JSON.stringify(s.allowedIpAddresses),
+    bind_ips_on_usage: s.bindIpsOnUsage,
+    subscribe_requires_auth: s.subscribeRequiresAuth ? 1 : 0,
+    record: s.record ? 1 : 0,
+    multisource: s.multisource ? 1 : 0,
+    tracking_id: s.tracking?.trackingId ?? null,
+  };
+}
+
+/** LIKE pattern for a substring search, with the user's own % and _ taken literally. */
+export function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each
+ * method runs to completion before another starts; multi-statement changes still use
+ * transactions so that other processes on the same file (the CLI) see them whole.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  readonly #stmts = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode loses nothing on a process crash (kill -9), only on power loss.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_on INTEGER NOT NULL)',
+    );
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    );
+    for (const m of sqliteMigrations) {
+      if (applied.has(m.version)) continue;
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql);
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_on) VALUES (?, ?, ?)')
+            .run(m.version, m.name, Date.now());
+        })
+        .immediate();
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#stmt('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createAccount(input: { name: string; streamAccountId: string }): Promise<Account> {
+    const row = this.#stmt(
+      'INSERT INTO accounts (stream_account_id, name, created_on) VALUES (?, ?, ?) RETURNING *',
+    ).get(input.streamAccountId, input.name, Date.now()) as AccountRow;
+    return toAccount(row);
+  }
+
+  async getAccount(id: number): Promise<Account | null> {
+    const row = this.#stmt('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    return row ? toAccount(row) : null;
+  }
+
+  async getAccountByStreamAccountId(streamAccountId: string): Promise<Account | null> {
+    const row = this.#stmt('SELECT * FROM accounts WHERE stream_account_id = ?').get(streamAccountId) as
+      | AccountRow
+      | undefined;
+    return row ? toAccount(row) : null;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (this.#stmt('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
+  }
+
+  async createApiSecret(input: { accountId: number; label: string; hash: string }): Promise<ApiSecretRecord> {
+    const row = this.#stmt(
+      'INSERT INTO api_secrets (account_id, label, hash, added_on) VALUES (?, ?, ?, ?) RETURNING *',
+    ).get(input.accountId, input.label, input.hash, Date.now()) as SecretRow;
+    return toSecret(row);
+  }
+
+  async listApiSecrets(accountId: number): Promise<ApiSecretRecord[]> {
+    return (this.#stmt('SELECT * FROM api_secrets WHERE account_id = ? ORDER BY id').all(accountId) as SecretRow[]).map(
+      toSecret,
+    );
+  }
+
+  async getApiSecret(accountId: number, id: number): Promise<ApiSecretRecord | null> {
+    const row = this.#stmt('SELECT * FROM api_secrets WHERE account_id = ? AND id = ?').get(accountId, id) as
+      | SecretRow
+      | undefined;
+    return row ? toSecret(row) : null;
+  }
+
+  async replaceApiSecretHash(accountId: number, id: number, hash: string): Promise<ApiSecretRecord | null> {
+    const row = this.#stmt(
+      'UPDATE api_secrets SET hash = ?, refreshed_on = ? WHERE account_id = ? AND id = ? RETURNING *',
+    ).get(hash, Date.now(), accountId, id) as SecretRow | undefined;
+    return row ? toSecret(row) : null;
+  }
+
+  async deleteApiSecret(accountId: number, id: number): Promise<boolean> {
+    return this.#stmt('DELETE FROM api_secrets WHERE account_id = ? AND id = ?').run(accountId, id).changes > 0;
+  }
+
+  async findApiSecretByHash(hash: string): Promise<{ secret: ApiSecretRecord; account: Account } | null> {
+    const row = this.#stmt(
+      `SELECT s.*, a.stream_account_id, a.name, a.created_on
+         FROM api_secrets s JOIN accounts a ON a.id = s.account_id
+        WHERE s.hash = ?`,
+    ).get(hash) as (SecretRow & Omit<AccountRow, 'id'>) | undefined;
+    if (!row) return null;
+    return {
+      secret: toSecret(row),
+      account: toAccount({
+        id: row.account_id,
+        stream_account_id: row.stream_account_id,
+        name: row.name,
+        created_on: row.created_on,
+      }),
+    };
+  }
+
+  async createToken(input: { accountId: number; kind: TokenKind; state: TokenState }): Promise<TokenRecord> {
+    const row = this.#stmt(
+      `INSERT INTO tokens (account_id, kind, added_on, label, token, expires_on, is_active, streams, allowed_origins,
+          allowed_ip_addresses, bind_ips_on_usage, subscribe_requires_auth, record, multisource, tracking_id)
+       VALUES (@account_id, @kind, @added_on, @label, @token, @expires_on, @is_active, @streams, @allowed_origins,
+          @allowed_ip_addresses, @bind_ips_on_usage, @subscribe_requires_auth, @record, @multisource, @tracking_id)
+       RETURNING *`,
+    ).get({
+      account_id: input.accountId,
+      kind: input.kind,
+      added_on: Date.now(),
+      ...stateParams(input.state),
+    }) as TokenRow;
+    return toToken(row);
+  }
+
+  async getToken(accountId: number, kind: TokenKind, id: number): Promise<TokenRecord | null> {
+    const row = this.#stmt('SELECT * FROM tokens WHERE id = ? AND account_id = ? AND kind = ?').get(
+      id,
+      accountId,
+      kind,
+    ) as TokenRow | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  async getTokenByValue(kind: TokenKind, value: string): Promise<TokenRecord | null> {
+    const row = this.#stmt('SELECT * FROM tokens WHERE token = ? AND kind = ?').get(value, kind) as
+      | TokenRow
+      | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  async updateToken(
+    accountId: number,
+    kind: TokenKind,
+    id: number,
+    expectedVersion: number,
+    state: TokenState,
+  ): Promise<TokenRecord | null> {
+    const row = this.#stmt(
+      `UPDATE tokens SET label = @label, token = @token, expires_on = @expires_on, is_active = @is_active,
+          streams = @streams, allowed_origins = @allowed_origins, allowed_ip_addresses = @allowed_ip_addresses,
+          bind_ips_on_usage = @bind_ips_on_usage, subscribe_requires_auth = @subscribe_requires_auth,
+          record = @record, multisource = @multisource, tracking_id = @tracking_id, version = version + 1
+        WHERE id = @id AND account_id = @account_id AND kind = @kind AND version = @version
+        RETURNING *`,
+    ).get({ id, account_id: accountId, kind, version: expectedVersion, ...stateParams(state) }) as TokenRow | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  async deleteToken(accountId: number, kind: TokenKind, id: number): Promise<boolean> {
+    return (
+      this.#stmt('DELETE FROM tokens WHERE id = ? AND account_id = ? AND kind = ?').run(id, accountId, kind).changes > 0
+    );
+  }
+
+  async listTokens(accountId: number, kind: TokenKind, q: TokenListQuery): Promise<TokenRecord[]> {
+    const dir = q.isDescending ? 'DESC' : 'ASC';
+    const order = q.sortBy === 'Name' ? `label COLLATE NOCASE ${dir}, id ${dir}` : `added_on ${dir}, id ${dir}`;
+    const params: Record<string, unknown> = {
+      account_id: accountId,
+      kind,
+      limit: q.itemsOnPage,
+      offset: (q.page - 1) * q.itemsOnPage,
+    };
+    let where = 'account_id = @account_id AND kind = @kind';
+    if (q.filter) {
+      params.pattern = likeContains(q.filter.name);
+      // Regex stream rules are not names, so a stream-name search skips them (as Millicast does).
+      const byLabel = "label LIKE @pattern ESCAPE '\\'";
+      const byStream = `EXISTS (SELECT 1 FROM json_each(tokens.streams) j
+          WHERE json_extract(j.value, '$.isRegex') = 0
+            AND json_extract(j.value, '$.streamName') LIKE @pattern ESCAPE '\\')`;
+      const cond =
+        q.filter.by === 'TokenName' ? byLabel : q.filter.by === 'StreamName' ? byStream : `(${byLabel} OR ${byStream})`;
+      where += ` AND ${cond}`;
+    }
+    const rows = this.#stmt(`SELECT * FROM tokens WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all(
+      params,
+    ) as TokenRow[];
+    return rows.map(toToken);
+  }
+
+  async disableTokens(accountId: number, kind: TokenKind, ids: readonly number[]): Promise<number[]> {
+    const stmt = this.#stmt(
+      'UPDATE tokens SET is_active = 0, version = version + 1 WHERE id = ? AND account_id = ? AND kind = ? RETURNING id',
+    );
+    return this.db.transaction(() => {
+      const found: number[] = [];
+      for (const id of ids) {
+        const row = stmt.get(id, accountId, kind) as { id: number } | undefined;
+        if (row) found.push(row.id);
+      }
+      return found;
+    })();
+  }
+}

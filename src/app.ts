@@ -3,14 +3,20 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
+import { AccessService } from './domain/access.js';
 import { AccountService } from './domain/accounts.js';
 import { AppError, errors } from './domain/errors.js';
+import { LiveRegistry } from './domain/live-registry.js';
+import { type JwtSigner, loadSigner } from './domain/signer.js';
 import { TokenService } from './domain/tokens.js';
 import { requireApiSecret } from './http/auth.js';
+import { type ClientIpResolver, createClientIpResolver } from './http/client-ip.js';
 import { sendError } from './http/envelope.js';
 import { parseJsonBody } from './http/json-body.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
+import { directorRoutes } from './http/routes/director.js';
 import { healthRoutes } from './http/routes/health.js';
+import { liveRoutes } from './http/routes/live.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { fieldErrorsFromAjv, validatorCompiler } from './http/validation.js';
 import type { Store } from './store/store.js';
@@ -29,6 +35,11 @@ export interface Services {
   readonly config: Config;
   readonly accounts: AccountService;
   readonly tokens: TokenService;
+  readonly live: LiveRegistry;
+  readonly access: AccessService;
+  readonly signer: JwtSigner;
+  readonly clientIp: ClientIpResolver;
+  readonly now: () => number;
 }
 
 declare module 'fastify' {
@@ -68,12 +79,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
   });
 
+  const now = deps.now ?? Date.now;
+  const live = new LiveRegistry(deps.store, deps.config.liveLeaseSeconds * 1000, now);
   const services: Services = {
     store: deps.store,
     config: deps.config,
     accounts: new AccountService(deps.store),
-    tokens: new TokenService(deps.store, deps.now),
+    tokens: new TokenService(deps.store, now),
+    live,
+    access: new AccessService(deps.store, live, now),
+    signer: await loadSigner(deps.store),
+    clientIp: createClientIpResolver(deps.config.trustedProxies),
+    now,
   };
+  live.on('error', (err) => app.log.error({ err }, 'live-stream sweep failed'));
+  // Expired leases (a publisher or node that vanished) end their streams within a few seconds.
+  live.startSweeping(Math.min(5000, Math.max(250, deps.config.liveLeaseSeconds * 250)));
+  app.addHook('onClose', async () => live.stopSweeping());
   app.decorate('services', services);
   app.decorateRequest('account', null as never);
 
@@ -133,7 +155,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'Self-hosted, Millicast-compatible token API: publish and subscribe tokens, API secrets, and access decisions.',
       },
       components: {
-        securitySchemes: { ApiSecret: { type: 'http', scheme: 'bearer', description: 'An API secret of the account' } },
+        securitySchemes: {
+          ApiSecret: { type: 'http', scheme: 'bearer', description: 'An API secret of the account' },
+          PublishToken: { type: 'http', scheme: 'bearer', description: 'A publish token value' },
+          SubscribeToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A subscribe token value, or a self-signed subscribe token (JWT)',
+          },
+        },
       },
       security: [{ ApiSecret: [] }],
     },
@@ -142,12 +172,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   healthRoutes(app, deps.store);
+  directorRoutes(app, services);
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireApiSecret(services.accounts));
     tokenRoutes(api, services.tokens, 'publish');
     tokenRoutes(api, services.tokens, 'subscribe');
     apiSecretRoutes(api, services.accounts);
+    liveRoutes(api, services.live);
   });
 
   return app;

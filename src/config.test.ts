@@ -12,6 +12,10 @@ describe('loadConfig', () => {
       trustedProxies: [],
       publicUrl: 'http://localhost:8080',
       logLevel: 'info',
+      publishUrls: ['rtmp://localhost:1935/live/{streamName}'],
+      subscribeUrls: ['http://localhost:8080/hls/{streamName}/index.m3u8'],
+      jwtTtlSeconds: 60,
+      liveLeaseSeconds: 60,
     });
   });
   it('environment, then flags over environment', () => {
@@ -29,6 +33,11 @@ describe('loadConfig', () => {
     );
     assert.equal(loadConfig(env, { port: '9100' }).port, 9100);
     assert.ok(Object.isFrozen(c));
+    assert.deepEqual(
+      loadConfig({ STREAMGATE_PUBLISH_URLS: 'rtmp://m1/live/{streamName}, srt://m2:9000?streamid={streamName}' })
+        .publishUrls,
+      ['rtmp://m1/live/{streamName}', 'srt://m2:9000?streamid={streamName}'],
+    );
   });
   it('rejects bad values with the variable named', () => {
     assert.throws(
@@ -38,6 +47,9 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ STREAMGATE_DATABASE_URL: 'mysql://x' }), /STREAMGATE_DATABASE_URL/);
     assert.throws(() => loadConfig({ STREAMGATE_TRUSTED_PROXIES: '10.0.0.*' }), /STREAMGATE_TRUSTED_PROXIES/);
     assert.throws(() => loadConfig({ STREAMGATE_PUBLIC_URL: 'not a url' }), /STREAMGATE_PUBLIC_URL/);
+    assert.throws(() => loadConfig({ STREAMGATE_JWT_TTL: '0' }), /STREAMGATE_JWT_TTL must be an integer 1-86400/);
+    assert.throws(() => loadConfig({ STREAMGATE_LIVE_LEASE: 'x' }), /STREAMGATE_LIVE_LEASE/);
+    assert.throws(() => loadConfig({ STREAMGATE_PUBLISH_URLS: 'nope' }), /STREAMGATE_PUBLISH_URLS: 'nope'/);
   });
 });
 

@@ -11,6 +11,14 @@ export interface Config {
   /** Base of URLs handed to clients. */
   readonly publicUrl: string;
   readonly logLevel: string;
+  /** URL templates handed to publishers by the Director; `{streamName}`, `{streamAccountId}` are filled in. */
+  readonly publishUrls: readonly string[];
+  /** URL templates handed to viewers by the Director. */
+  readonly subscribeUrls: readonly string[];
+  /** Lifetime of the director `jwt`, seconds. */
+  readonly jwtTtlSeconds: number;
+  /** How long a live-stream lease lasts without renewal, seconds. */
+  readonly liveLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -25,6 +33,10 @@ export interface ConfigOverrides {
   trustedProxies?: string;
   publicUrl?: string;
   logLevel?: string;
+  publishUrls?: string;
+  subscribeUrls?: string;
+  jwtTtl?: string | number;
+  liveLease?: string | number;
 }
 
 export const DEFAULTS = {
@@ -33,6 +45,8 @@ export const DEFAULTS = {
   databaseUrl: 'sqlite:./data/streamgate.db',
   publicUrl: 'http://localhost:8080',
   logLevel: 'info',
+  jwtTtlSeconds: 60,
+  liveLeaseSeconds: 60,
 } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
@@ -70,6 +84,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     throw new ConfigError(`STREAMGATE_PUBLIC_URL must be an absolute URL, got '${publicUrl}'`);
   }
 
+  const seconds = (flag: string | number | undefined, name: string, fallback: number, max: number): number => {
+    const text = pick(flag, name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new ConfigError(`${name} must be an integer 1-${max}, got '${text}'`);
+    return n;
+  };
+  const urls = (flag: string | undefined, name: string, fallback: string[]): string[] => {
+    const text = pick(flag, name);
+    if (text === undefined) return fallback;
+    const list = text
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
+    for (const u of list) {
+      try {
+        new URL(u.replace(/\{(streamName|streamAccountId)\}/g, 'x'));
+      } catch {
+        throw new ConfigError(`${name}: '${u}' is not an absolute URL`);
+      }
+    }
+    return list;
+  };
+  const publicHost = new URL(publicUrl).hostname;
+
   return Object.freeze({
     port,
     host: pick(flags.host, 'STREAMGATE_HOST') ?? DEFAULTS.host,
@@ -77,5 +117,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     trustedProxies: Object.freeze(trustedProxies),
     publicUrl,
     logLevel: pick(flags.logLevel, 'STREAMGATE_LOG_LEVEL') ?? DEFAULTS.logLevel,
+    publishUrls: Object.freeze(
+      urls(flags.publishUrls, 'STREAMGATE_PUBLISH_URLS', [`rtmp://${publicHost}:1935/live/{streamName}`]),
+    ),
+    subscribeUrls: Object.freeze(
+      urls(flags.subscribeUrls, 'STREAMGATE_SUBSCRIBE_URLS', [`${publicUrl}/hls/{streamName}/index.m3u8`]),
+    ),
+    jwtTtlSeconds: seconds(flags.jwtTtl, 'STREAMGATE_JWT_TTL', DEFAULTS.jwtTtlSeconds, 86_400),
+    liveLeaseSeconds: seconds(flags.liveLease, 'STREAMGATE_LIVE_LEASE', DEFAULTS.liveLeaseSeconds, 3_600),
   });
 }

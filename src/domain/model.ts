@@ -59,3 +59,29 @@ export interface TokenListQuery {
   readonly isDescending: boolean;
   readonly filter?: { readonly name: string; readonly by: TokenFilterBy };
 }
+
+/** One publisher's hold on a live stream. A stream is live while it has an unexpired lease. */
+export interface LiveLease {
+  readonly accountId: number;
+  readonly streamName: string;
+  /** Who holds it: a media-server client id or a director session; renewals and release name it. */
+  readonly holderId: string;
+  readonly tokenId: number;
+  readonly sourceId: string | null;
+  readonly startedOn: number;
+  readonly expiresOn: number;
+}
+
+export type AcquireResult =
+  | { readonly acquired: true /** the stream had no live lease before */; readonly started: boolean }
+  | { readonly acquired: false };
+
+export type BindResult = 'bound' | 'full' | 'gone';
+
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKeyPem: string;
+  readonly publicJwk: Record<string, unknown>;
+  readonly createdOn: number;
+}

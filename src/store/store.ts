@@ -1,4 +1,15 @@
-import type { Account, ApiSecretRecord, TokenKind, TokenListQuery, TokenRecord, TokenState } from '../domain/model.js';
+import type {
+  Account,
+  AcquireResult,
+  ApiSecretRecord,
+  BindResult,
+  LiveLease,
+  SigningKeyRecord,
+  TokenKind,
+  TokenListQuery,
+  TokenRecord,
+  TokenState,
+} from '../domain/model.js';
 
 /**
  * The storage port. The domain and http layers only see this interface, so SQLite and
@@ -42,4 +53,48 @@ export interface Store {
   listTokens(accountId: number, kind: TokenKind, query: TokenListQuery): Promise<TokenRecord[]>;
   /** Sets isActive=false on those of `ids` the account owns; returns the ids it found. */
   disableTokens(accountId: number, kind: TokenKind, ids: readonly number[]): Promise<number[]>;
+
+  /** A token by id whatever its account (self-signed tokens name their parent by id). */
+  getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null>;
+  /**
+   * Atomically records `ip` into the token's allowedIpAddresses when it holds fewer than `max`
+   * entries: N concurrent first uses from N+k addresses bind exactly N, on any number of nodes.
+   * 'bound' also when `ip` is already in the list (a concurrent request bound it first).
+   */
+  bindIp(tokenId: number, ip: string, max: number): Promise<BindResult>;
+
+  /**
+   * Takes or renews a lease on a stream. Granted when the stream has no unexpired lease, when
+   * `holderId` already holds it (renewal), or when both this and every current holder publish
+   * with distinct sourceIds and `multisource` is allowed. Atomic across nodes.
+   */
+  acquireLease(input: {
+    accountId: number;
+    streamName: string;
+    holderId: string;
+    tokenId: number;
+    sourceId: string | null;
+    multisource: boolean;
+    now: number;
+    ttlMs: number;
+  }): Promise<AcquireResult>;
+  /** Extends a held lease; false when the holder no longer holds it. */
+  renewLease(accountId: number, streamName: string, holderId: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Drops a lease; `ended` is true when that was the stream's last live lease. */
+  releaseLease(
+    accountId: number,
+    streamName: string,
+    holderId: string,
+    now: number,
+  ): Promise<{ released: boolean; ended: boolean }>;
+  /** Unexpired leases of one stream. */
+  liveLeases(accountId: number, streamName: string, now: number): Promise<LiveLease[]>;
+  /** Unexpired leases of a whole account. */
+  accountLiveLeases(accountId: number, now: number): Promise<LiveLease[]>;
+  /** Deletes expired leases and returns them (the caller announces streams that ended). */
+  expireLeases(now: number): Promise<LiveLease[]>;
+
+  signingKeys(): Promise<SigningKeyRecord[]>;
+  /** Inserts unless a key with that kid exists; concurrent first starts keep one key each. */
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
 }

@@ -31,10 +31,12 @@ export interface TestApp {
 }
 
 /** A fresh app on its own temporary SQLite file; `now` lets a test move the clock. */
-export async function testApp(options: { now?: () => number; dbPath?: string } = {}): Promise<TestApp> {
+export async function testApp(
+  options: { now?: () => number; dbPath?: string; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'streamgate-test-'));
   const dbPath = options.dbPath ?? join(dir as string, 'test.db');
-  const config = loadConfig({ STREAMGATE_DATABASE_URL: `sqlite:${dbPath}` });
+  const config = loadConfig({ ...options.env, STREAMGATE_DATABASE_URL: `sqlite:${dbPath}` });
   const store = new SqliteStore(dbPath);
   await store.migrate();
   const app = await buildApp({ store, config, logger: false, now: options.now });

@@ -51,4 +51,28 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX tokens_account_kind_added ON tokens(account_id, kind, added_on, id);
     `,
   },
+  {
+    version: 2,
+    name: 'live stream leases, server signing keys',
+    sql: `
+      CREATE TABLE live_leases (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        stream_name TEXT NOT NULL,
+        holder_id TEXT NOT NULL,
+        token_id INTEGER NOT NULL,
+        source_id TEXT,
+        started_on INTEGER NOT NULL,
+        expires_on INTEGER NOT NULL,
+        PRIMARY KEY (account_id, stream_name, holder_id)
+      );
+      CREATE INDEX live_leases_expiry ON live_leases(expires_on);
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        private_key_pem TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        created_on INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,9 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { leaseGrantable } from '../../domain/lease-rule.js';
 import type {
   Account,
+  AcquireResult,
   ApiSecretRecord,
+  BindResult,
+  LiveLease,
+  SigningKeyRecord,
   TokenKind,
   TokenListQuery,
   TokenRecord,
@@ -47,6 +52,26 @@ interface TokenRow {
   tracking_id: string | null;
   version: number;
 }
+
+interface LeaseRow {
+  account_id: number;
+  stream_name: string;
+  holder_id: string;
+  token_id: number;
+  source_id: string | null;
+  started_on: number;
+  expires_on: number;
+}
+
+const toLease = (r: LeaseRow): LiveLease => ({
+  accountId: r.account_id,
+  streamName: r.stream_name,
+  holderId: r.holder_id,
+  tokenId: r.token_id,
+  sourceId: r.source_id,
+  startedOn: r.started_on,
+  expiresOn: r.expires_on,
+});
 
 const toAccount = (r: AccountRow): Account => ({
   id: r.id,
@@ -331,5 +356,131 @@ export class SqliteStore implements Store {
       }
       return found;
     })();
+  }
+
+  async getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null> {
+    const row = this.#stmt('SELECT * FROM tokens WHERE id = ? AND kind = ?').get(id, kind) as TokenRow | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  async bindIp(tokenId: number, ip: string, max: number): Promise<BindResult> {
+    const read = this.#stmt('SELECT allowed_ip_addresses FROM tokens WHERE id = ?');
+    const write = this.#stmt('UPDATE tokens SET allowed_ip_addresses = ?, version = version + 1 WHERE id = ?');
+    // IMMEDIATE takes the write lock before reading, so other processes on the file queue behind it.
+    return this.db
+      .transaction((): BindResult => {
+        const row = read.get(tokenId) as { allowed_ip_addresses: string } | undefined;
+        if (!row) return 'gone';
+        const list = JSON.parse(row.allowed_ip_addresses) as string[];
+        if (list.includes(ip)) return 'bound';
+        if (list.length >= max) return 'full';
+        write.run(JSON.stringify([...list, ip]), tokenId);
+        return 'bound';
+      })
+      .immediate();
+  }
+
+  async acquireLease(input: {
+    accountId: number;
+    streamName: string;
+    holderId: string;
+    tokenId: number;
+    sourceId: string | null;
+    multisource: boolean;
+    now: number;
+    ttlMs: number;
+  }): Promise<AcquireResult> {
+    const purge = this.#stmt('DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on <= ?');
+    const current = this.#stmt('SELECT * FROM live_leases WHERE account_id = ? AND stream_name = ?');
+    const upsert = this.#stmt(
+      `INSERT INTO live_leases (account_id, stream_name, holder_id, token_id, source_id, started_on, expires_on)
+       VALUES (@account_id, @stream_name, @holder_id, @token_id, @source_id, @now, @expires_on)
+       ON CONFLICT (account_id, stream_name, holder_id) DO UPDATE SET expires_on = excluded.expires_on`,
+    );
+    return this.db
+      .transaction((): AcquireResult => {
+        purge.run(input.accountId, input.streamName, input.now);
+        const leases = (current.all(input.accountId, input.streamName) as LeaseRow[]).map(toLease);
+        if (!leaseGrantable(leases, input)) return { acquired: false };
+        upsert.run({
+          account_id: input.accountId,
+          stream_name: input.streamName,
+          holder_id: input.holderId,
+          token_id: input.tokenId,
+          source_id: input.sourceId,
+          now: input.now,
+          expires_on: input.now + input.ttlMs,
+        });
+        return { acquired: true, started: leases.length === 0 };
+      })
+      .immediate();
+  }
+
+  async renewLease(accountId: number, streamName: string, holderId: string, now: number, ttlMs: number) {
+    return (
+      this.#stmt(
+        `UPDATE live_leases SET expires_on = ?
+          WHERE account_id = ? AND stream_name = ? AND holder_id = ? AND expires_on > ?`,
+      ).run(now + ttlMs, accountId, streamName, holderId, now).changes > 0
+    );
+  }
+
+  async releaseLease(accountId: number, streamName: string, holderId: string, now: number) {
+    const del = this.#stmt('DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND holder_id = ?');
+    const left = this.#stmt(
+      'SELECT COUNT(*) AS n FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on > ?',
+    );
+    return this.db
+      .transaction(() => {
+        const released = del.run(accountId, streamName, holderId).changes > 0;
+        const { n } = left.get(accountId, streamName, now) as { n: number };
+        return { released, ended: released && n === 0 };
+      })
+      .immediate();
+  }
+
+  async liveLeases(accountId: number, streamName: string, now: number): Promise<LiveLease[]> {
+    return (
+      this.#stmt(
+        'SELECT * FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on > ? ORDER BY started_on',
+      ).all(accountId, streamName, now) as LeaseRow[]
+    ).map(toLease);
+  }
+
+  async accountLiveLeases(accountId: number, now: number): Promise<LiveLease[]> {
+    return (
+      this.#stmt(
+        'SELECT * FROM live_leases WHERE account_id = ? AND expires_on > ? ORDER BY stream_name, started_on',
+      ).all(accountId, now) as LeaseRow[]
+    ).map(toLease);
+  }
+
+  async expireLeases(now: number): Promise<LiveLease[]> {
+    return (this.#stmt('DELETE FROM live_leases WHERE expires_on <= ? RETURNING *').all(now) as LeaseRow[]).map(
+      toLease,
+    );
+  }
+
+  async signingKeys(): Promise<SigningKeyRecord[]> {
+    const rows = this.#stmt('SELECT * FROM signing_keys ORDER BY created_on, kid').all() as {
+      kid: string;
+      alg: string;
+      private_key_pem: string;
+      public_jwk: string;
+      created_on: number;
+    }[];
+    return rows.map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      privateKeyPem: r.private_key_pem,
+      publicJwk: JSON.parse(r.public_jwk),
+      createdOn: r.created_on,
+    }));
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#stmt(
+      'INSERT OR IGNORE INTO signing_keys (kid, alg, private_key_pem, public_jwk, created_on) VALUES (?, ?, ?, ?, ?)',
+    ).run(key.kid, key.alg, key.privateKeyPem, JSON.stringify(key.publicJwk), key.createdOn);
   }
 }

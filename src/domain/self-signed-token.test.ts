@@ -256,7 +256,7 @@ describe('parseSelfSigned: encoding and size', () => {
   });
 
   it('refuses non-canonical base64url (stray trailing bits)', () => {
-    // "eyJ9" decodes {"}" ... use a segment whose last char carries unused bits: 2 chars = 1 byte + 4 spare bits.
+    // Buffer's decoder would ignore the spare low bits of the last character and accept both spellings.
     const token = forge(HS256, payload());
     const [h, p, s] = token.split('.') as [string, string, string];
     assert.equal(s.length % 4, 3, 'HS256 signature ends with 2 unused bits');
@@ -371,6 +371,14 @@ describe('parseSelfSigned: claims', () => {
     assert.equal(viewer({ a: [1, 'b'] }), '{"a":[1,"b"]}');
     assert.equal(viewer(7), '7');
     assert.equal(viewer(false), 'false');
+  });
+
+  it('stays total on deeply nested JSON that fits the size limit', () => {
+    const depth = 3_000;
+    const text = `{"streaming":{"tokenId":1,"streamName":"a","customViewerData":${'['.repeat(depth)}${']'.repeat(depth)}},"exp":1}`;
+    const token = forge({ alg: 'HS256' }, text);
+    assert.ok(token.length <= MAX_SELF_SIGNED_LENGTH);
+    assert.doesNotThrow(() => parseSelfSigned(token));
   });
 });
 

@@ -186,11 +186,16 @@ function checkPayload(payload: Json): SelfSignedClaims | string {
   }
 
   const viewerData = get(streaming, 'customViewerData');
-  const customViewerData = absent(viewerData)
-    ? null
-    : typeof viewerData === 'string'
-      ? viewerData
-      : JSON.stringify(viewerData);
+  let customViewerData: string | null = null;
+  if (!absent(viewerData)) {
+    try {
+      customViewerData = typeof viewerData === 'string' ? viewerData : JSON.stringify(viewerData);
+    } catch {
+      // Deeply nested values that JSON.parse accepted can still overflow the stack of the recursive
+      // JSON.stringify when called from deep in a request handler; parsing must stay total.
+      return 'streaming.customViewerData is too deeply nested';
+    }
+  }
 
   const exp = get(payload, 'exp');
   if (absent(exp)) return 'exp is required';

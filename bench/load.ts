@@ -1,0 +1,136 @@
+/**
+ * A small closed-loop HTTP/1.1 load generator on raw keep-alive sockets: `connections` sockets,
+ * one request in flight on each, for a fixed time. Raw sockets rather than node:http's client
+ * because the client must stay much cheaper than the servers it drives (it shares the machine).
+ */
+import { connect, type Socket } from 'node:net';
+
+export interface LoadOptions {
+  readonly port: number;
+  readonly connections: number;
+  readonly warmupSeconds: number;
+  readonly seconds: number;
+  /** Builds the raw bytes of the next request (a full HTTP/1.1 request with Content-Length). */
+  readonly nextRequest: () => Buffer;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Answers other than 2xx during the measured window and warm-up, by status. */
+  readonly non2xx: Record<number, number>;
+  readonly errors: number;
+  /** The first refused answer's body, to say why. */
+  readonly firstFailure: string | null;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+export function buildRequest(path: string, headers: Record<string, string>, body: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(body));
+  let head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}\r\n`), payload]);
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const non2xx: Record<number, number> = {};
+  let errors = 0;
+  let firstFailure: string | null = null;
+  let measuring = false;
+  let stopping = false;
+  let measuredRequests = 0;
+
+  const sockets: Socket[] = [];
+  const done: Promise<void>[] = [];
+
+  for (let c = 0; c < opts.connections; c++) {
+    done.push(
+      new Promise<void>((resolve) => {
+        const socket = connect({ port: opts.port, host: '127.0.0.1', noDelay: true });
+        sockets.push(socket);
+        let buffer: Buffer = Buffer.alloc(0);
+        let sentAt = 0;
+        let inWindow = false;
+        const send = () => {
+          if (stopping) {
+            socket.end();
+            return;
+          }
+          inWindow = measuring;
+          sentAt = performance.now();
+          socket.write(opts.nextRequest());
+        };
+        socket.on('connect', send);
+        socket.on('data', (chunk: Buffer) => {
+          buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+          for (;;) {
+            const end = buffer.indexOf(HEADER_END);
+            if (end < 0) return;
+            const head = buffer.toString('latin1', 0, end);
+            const status = Number(head.slice(9, 12));
+            const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+            if (!m) {
+              errors++;
+              firstFailure ??= `response without Content-Length: ${head.slice(0, 200)}`;
+              socket.destroy();
+              return;
+            }
+            const total = end + 4 + Number(m[1]);
+            if (buffer.length < total) return;
+            const bodyText = status >= 200 && status < 300 ? null : buffer.toString('utf8', end + 4, total);
+            buffer = buffer.subarray(total);
+            if (bodyText !== null) {
+              non2xx[status] = (non2xx[status] ?? 0) + 1;
+              firstFailure ??= `${status} ${bodyText.slice(0, 300)}`;
+            } else if (inWindow && measuring) {
+              latencies.push(performance.now() - sentAt);
+              measuredRequests++;
+            }
+            send();
+          }
+        });
+        socket.on('error', (err) => {
+          if (!stopping) {
+            errors++;
+            firstFailure ??= `socket error: ${err.message}`;
+          }
+        });
+        socket.on('close', () => resolve());
+      }),
+    );
+  }
+
+  await new Promise((r) => setTimeout(r, opts.warmupSeconds * 1000));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stopping = true;
+  // Sockets end after their in-flight answer; a stuck server must not hang the benchmark.
+  const killer = setTimeout(() => {
+    for (const s of sockets) s.destroy();
+  }, 5000);
+  await Promise.all(done);
+  clearTimeout(killer);
+
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: measuredRequests,
+    rps: measuredRequests / elapsed,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    non2xx,
+    errors,
+    firstFailure,
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench`: director publish and subscribe authorizations per second against two bare
+ * node:http baselines (fixed JSON; JWT signed per request with the same ES256 key), at several
+ * token counts, all in one run under the same load generator. Exits 1 if any request was refused.
+ *
+ * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_SECONDS (5), BENCH_WARMUP (1),
+ * BENCH_CONNECTIONS (32), BENCH_SAMPLE (4000 tokens per kind), BENCH_DIR (.tmp/bench).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { BENCH_ORIGIN, type BenchKind, seedToken } from './fixtures.js';
+import { buildRequest, type LoadResult, runLoad } from './load.js';
+import { ensureSeeded, type SeededDb } from './seed.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function envNumber(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${text}'`);
+  return n;
+}
+
+const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map((s) => {
+  const n = Number(s.trim().replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_SIZES: '${s}' is not an integer >= 2`);
+  return n;
+});
+const seconds = envNumber('BENCH_SECONDS', 5);
+const warmupSeconds = envNumber('BENCH_WARMUP', 1);
+const connections = Math.floor(envNumber('BENCH_CONNECTIONS', 32));
+const sampleSize = Math.floor(envNumber('BENCH_SAMPLE', 4000));
+const dir = resolve(process.env.BENCH_DIR ?? join(here, '..', '.tmp', 'bench'));
+const TARGET = 0.7;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Server {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(script: string, args: string[]): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /^PORT (\d+)$/.exec(line);
+      if (m) resolvePort(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with code ${code} before listening`)));
+  });
+  return {
+    port,
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Prebuilt requests for random tokens of one kind, each for a stream its rules allow. */
+function requestSample(db: SeededDb, kind: BenchKind): Buffer[] {
+  const perKind = Math.floor(db.tokens / 2);
+  const count = Math.min(sampleSize, perKind);
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(Math.floor(Math.random() * perKind));
+  return [...picked].map((j) => {
+    const t = seedToken(kind === 'publish' ? 2 * j : 2 * j + 1);
+    const headers = { Authorization: `Bearer ${t.token}`, Origin: BENCH_ORIGIN };
+    return kind === 'publish'
+      ? buildRequest('/api/director/publish', headers, { streamName: t.requestStream })
+      : buildRequest('/api/director/subscribe', headers, {
+          streamAccountId: db.streamAccountId,
+          streamName: t.requestStream,
+        });
+  });
+}
+
+const pick = (list: readonly Buffer[]) => () => list[Math.floor(Math.random() * list.length)] as Buffer;
+
+interface Measured extends LoadResult {
+  readonly name: string;
+}
+
+const failures: string[] = [];
+
+async function measure(name: string, port: number, requests: Buffer[]): Promise<Measured> {
+  const r = await runLoad({ port, connections, warmupSeconds, seconds, nextRequest: pick(requests) });
+  const refused = Object.values(r.non2xx).reduce((a, b) => a + b, 0);
+  log(
+    `  ${name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` +
+      (refused + r.errors > 0 ? `  REFUSED ${JSON.stringify(r.non2xx)} errors ${r.errors}` : ''),
+  );
+  if (refused + r.errors > 0 || r.requests === 0) {
+    failures.push(
+      `${name}: ${refused} non-2xx, ${r.errors} errors; first: ${r.firstFailure ?? 'no requests completed'}`,
+    );
+  }
+  return { ...r, name };
+}
+
+interface SizeResult {
+  readonly tokens: number;
+  readonly plain: Measured;
+  readonly sign: Measured;
+  readonly publish: Measured;
+  readonly subscribe: Measured;
+}
+
+async function benchSize(db: SeededDb): Promise<SizeResult> {
+  log(`\n${db.tokens.toLocaleString('en-US')} tokens`);
+  const publishRequests = requestSample(db, 'publish');
+  const subscribeRequests = requestSample(db, 'subscribe');
+
+  let server = await startServer('serve-bare.ts', ['plain', db.path]);
+  const plain = await measure('bare node:http', server.port, publishRequests);
+  await server.stop();
+
+  server = await startServer('serve-bare.ts', ['sign', db.path]);
+  const sign = await measure('bare node:http + ES256', server.port, publishRequests);
+  await server.stop();
+
+  server = await startServer('serve-streamgate.ts', [db.path]);
+  const publish = await measure('streamgate publish', server.port, publishRequests);
+  const subscribe = await measure('streamgate subscribe', server.port, subscribeRequests);
+  await server.stop();
+
+  return { tokens: db.tokens, plain, sign, publish, subscribe };
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (m: Measured) => `${m.p50Ms.toFixed(2)} / ${m.p99Ms.toFixed(2)}`;
+
+function table(results: SizeResult[]): string {
+  const lines = [
+    '| tokens | server | req/s | p50 / p99 ms | vs bare+ES256 | vs bare |',
+    '|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    for (const m of [r.plain, r.sign, r.publish, r.subscribe]) {
+      lines.push(
+        `| ${fmt(r.tokens)} | ${m.name} | ${fmt(m.rps)} | ${ms(m)} | ${(m.rps / r.sign.rps).toFixed(2)} | ${(m.rps / r.plain.rps).toFixed(2)} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(
+    '| tokens | publish req/s | subscribe req/s | bare+ES256 req/s | bare req/s | publish / bare+ES256 | subscribe / bare+ES256 | publish / bare | subscribe / bare |',
+  );
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    lines.push(
+      `| ${fmt(r.tokens)} | ${fmt(r.publish.rps)} | ${fmt(r.subscribe.rps)} | ${fmt(r.sign.rps)} | ${fmt(r.plain.rps)} | ` +
+        `${(r.publish.rps / r.sign.rps).toFixed(2)} | ${(r.subscribe.rps / r.sign.rps).toFixed(2)} | ` +
+        `${(r.publish.rps / r.plain.rps).toFixed(2)} | ${(r.subscribe.rps / r.plain.rps).toFixed(2)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  log(
+    `streamgate bench: sizes ${sizes.join(', ')}; ${warmupSeconds} s warm-up + ${seconds} s per run; ` +
+      `${connections} keep-alive connections; ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}); node ${process.version}`,
+  );
+  const dbs: SeededDb[] = [];
+  for (const n of sizes) dbs.push(await ensureSeeded(dir, n, log));
+  const results: SizeResult[] = [];
+  for (const db of dbs) results.push(await benchSize(db));
+
+  const out = table(results);
+  process.stdout.write(`\n${out}\n`);
+  const ratios = results.flatMap((r) => [r.publish.rps / r.sign.rps, r.subscribe.rps / r.sign.rps]);
+  const worst = Math.min(...ratios);
+  const perSize = results.map((r) => (r.publish.rps + r.subscribe.rps) / 2);
+  const spread = Math.max(...perSize) / Math.min(...perSize);
+  process.stdout.write(
+    `\nworst ratio vs bare+ES256: ${worst.toFixed(2)} (target ${TARGET}: ${worst >= TARGET ? 'met' : 'NOT met'}); ` +
+      `largest/smallest mean Streamgate throughput across sizes: ${spread.toFixed(2)}x\n`,
+  );
+  const file = join(dir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ node: process.version, cpus: cpus().length, seconds, warmupSeconds, connections, results }, null, 2)}\n`,
+  );
+  log(`results written to ${file}`);
+
+  if (failures.length > 0) {
+    process.stderr.write(
+      `\nFAILED: some authorizations were refused or errored:\n${failures.map((f) => `  ${f}`).join('\n')}\n`,
+    );
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Store } from '../store/store.js';
-import type { AcquireResult, LiveLease } from './model.js';
+import type { AcquireResult, LeaseRequest, LiveLease } from './model.js';
 
 export interface StreamEvent {
   readonly type: 'started' | 'ended';
@@ -27,14 +27,7 @@ export class LiveRegistry extends EventEmitter<{ stream: [StreamEvent]; error: [
     super();
   }
 
-  async acquire(input: {
-    accountId: number;
-    streamName: string;
-    holderId: string;
-    tokenId: number;
-    sourceId: string | null;
-    multisource: boolean;
-  }): Promise<AcquireResult> {
+  async acquire(input: LeaseRequest): Promise<AcquireResult> {
     const now = this.now();
     const result = await this.store.acquireLease({ ...input, now, ttlMs: this.leaseMs });
     if (result.acquired && result.started) {

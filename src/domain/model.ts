@@ -72,6 +72,16 @@ export interface LiveLease {
   readonly expiresOn: number;
 }
 
+/** A publisher asking to take (or keep) a stream. */
+export interface LeaseRequest {
+  readonly accountId: number;
+  readonly streamName: string;
+  readonly holderId: string;
+  readonly tokenId: number;
+  readonly sourceId: string | null;
+  readonly multisource: boolean;
+}
+
 export type AcquireResult =
   | { readonly acquired: true /** the stream had no live lease before */; readonly started: boolean }
   | { readonly acquired: false };

@@ -3,6 +3,7 @@ import type {
   AcquireResult,
   ApiSecretRecord,
   BindResult,
+  LeaseRequest,
   LiveLease,
   SigningKeyRecord,
   TokenKind,
@@ -68,16 +69,7 @@ export interface Store {
    * `holderId` already holds it (renewal), or when both this and every current holder publish
    * with distinct sourceIds and `multisource` is allowed. Atomic across nodes.
    */
-  acquireLease(input: {
-    accountId: number;
-    streamName: string;
-    holderId: string;
-    tokenId: number;
-    sourceId: string | null;
-    multisource: boolean;
-    now: number;
-    ttlMs: number;
-  }): Promise<AcquireResult>;
+  acquireLease(input: LeaseRequest & { now: number; ttlMs: number }): Promise<AcquireResult>;
   /** Extends a held lease; false when the holder no longer holds it. */
   renewLease(accountId: number, streamName: string, holderId: string, now: number, ttlMs: number): Promise<boolean>;
   /** Drops a lease; `ended` is true when that was the stream's last live lease. */

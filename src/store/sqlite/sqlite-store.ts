@@ -7,6 +7,7 @@ import type {
   AcquireResult,
   ApiSecretRecord,
   BindResult,
+  LeaseRequest,
   LiveLease,
   SigningKeyRecord,
   TokenKind,
@@ -380,16 +381,7 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async acquireLease(input: {
-    accountId: number;
-    streamName: string;
-    holderId: string;
-    tokenId: number;
-    sourceId: string | null;
-    multisource: boolean;
-    now: number;
-    ttlMs: number;
-  }): Promise<AcquireResult> {
+  async acquireLease(input: LeaseRequest & { now: number; ttlMs: number }): Promise<AcquireResult> {
     const purge = this.#stmt('DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on <= ?');
     const current = this.#stmt('SELECT * FROM live_leases WHERE account_id = ? AND stream_name = ?');
     const upsert = this.#stmt(

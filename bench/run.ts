@@ -46,7 +46,12 @@ interface Server {
 }
 
 async function startServer(script: string, args: string[]): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], {
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of each Streamgate server process there.
+  const profile =
+    process.env.BENCH_PROFILE && script === 'serve-streamgate.ts'
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+      : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', join(here, script), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });

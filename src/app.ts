@@ -6,9 +6,11 @@ import type { Config } from './config.js';
 import { AccessService } from './domain/access.js';
 import { AccountService } from './domain/accounts.js';
 import { AppError, errors } from './domain/errors.js';
+import { InProcessEventBus, type StreamEventBus } from './domain/events.js';
 import { LiveRegistry } from './domain/live-registry.js';
 import { type JwtSigner, loadSigner } from './domain/signer.js';
 import { TokenService } from './domain/tokens.js';
+import { type WebhookDeliveryOptions, WebhookService } from './domain/webhooks.js';
 import { requireApiSecret } from './http/auth.js';
 import { type ClientIpResolver, createClientIpResolver } from './http/client-ip.js';
 import { sendError } from './http/envelope.js';
@@ -16,10 +18,14 @@ import { parseJsonBody } from './http/json-body.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
 import { directorRoutes } from './http/routes/director.js';
 import { healthRoutes } from './http/routes/health.js';
+import { hookRoutes } from './http/routes/hooks.js';
 import { liveRoutes } from './http/routes/live.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { fieldErrorsFromAjv, validatorCompiler } from './http/validation.js';
+import { ViewerEvents, type ViewerEventsOptions } from './http/ws-events.js';
 import type { Store } from './store/store.js';
+import { StoreUnavailableError } from './store/store-errors.js';
 
 export interface AppDeps {
   readonly store: Store;
@@ -28,6 +34,12 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions['logger'];
   /** Clock for expiry, injectable for tests. */
   readonly now?: () => number;
+  /** Stream events for viewer sockets; in-process by default (a shared bus reaches every node). */
+  readonly bus?: StreamEventBus;
+  /** Webhook delivery tuning (timeouts, retry delays, queue bound), e.g. fast retries in tests. */
+  readonly webhookDelivery?: Partial<Omit<WebhookDeliveryOptions, 'log'>>;
+  /** Viewer WebSocket limits and timings. */
+  readonly viewerEvents?: Partial<ViewerEventsOptions>;
 }
 
 export interface Services {
@@ -40,6 +52,9 @@ export interface Services {
   readonly signer: JwtSigner;
   readonly clientIp: ClientIpResolver;
   readonly now: () => number;
+  readonly events: StreamEventBus;
+  readonly webhooks: WebhookService;
+  readonly viewerEvents: ViewerEvents;
 }
 
 declare module 'fastify' {
@@ -81,6 +96,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const now = deps.now ?? Date.now;
   const live = new LiveRegistry(deps.store, deps.config.liveLeaseSeconds * 1000, now);
+  const signer = await loadSigner(deps.store);
+  const events: StreamEventBus =
+    deps.bus ?? new InProcessEventBus((err) => app.log.error({ err }, 'stream event listener failed'));
+  const webhooks = new WebhookService(deps.store, now, { ...deps.webhookDelivery, log: app.log });
+  const viewerEvents = new ViewerEvents(
+    {
+      bus: events,
+      signer,
+      store: deps.store,
+      leases: (accountId, streamName) => live.leases(accountId, streamName),
+      now,
+      log: app.log,
+    },
+    deps.viewerEvents,
+  );
   const services: Services = {
     store: deps.store,
     config: deps.config,
@@ -88,10 +118,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: new TokenService(deps.store, now),
     live,
     access: new AccessService(deps.store, live, now),
-    signer: await loadSigner(deps.store),
-    clientIp: createClientIpResolver(deps.config.trustedProxies),
+    signer,
+    clientIp: createClientIpResolver(deps.config.trustedProxies, deps.config.clientIpHeader),
     now,
+    events,
+    webhooks,
+    viewerEvents,
   };
+  // Viewers hear of a stream through the bus (every node's viewers, with a shared bus); webhooks
+  // fire from here, the one node that saw the change, so each is delivered once per cluster.
+  live.on('stream', (e) => {
+    const event = { type: e.type, accountId: e.accountId, streamName: e.streamName, tokenId: e.tokenId, at: e.at };
+    // Published after the authorization that raised it has answered (setImmediate keeps the order).
+    setImmediate(() => {
+      try {
+        Promise.resolve(events.publish(event)).catch((err) => app.log.error({ err }, 'stream event publish failed'));
+      } catch (err) {
+        app.log.error({ err }, 'stream event publish failed');
+      }
+    });
+    webhooks.streamEvent(e);
+  });
+  app.server.on('upgrade', viewerEvents.handleUpgrade);
+  app.addHook('preClose', async () => viewerEvents.close());
+  app.addHook('onClose', async () => {
+    await webhooks.close();
+    await events.close?.();
+  });
   live.on('error', (err) => app.log.error({ err }, 'live-stream sweep failed'));
   // Expired leases (a publisher or node that vanished) end their streams within a few seconds.
   live.startSweeping(Math.min(5000, Math.max(250, deps.config.liveLeaseSeconds * 250)));
@@ -111,12 +164,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  app.addHook('onSend', async (req, reply) => {
+  // Set as the request arrives (a callback hook: no promise per request); every answer carries it.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) return sendError(reply, err);
+    if (err instanceof StoreUnavailableError) {
+      req.log.warn({ err, detail: err.detail }, 'database unavailable');
+      return sendError(reply, new AppError('DATABASE_UNAVAILABLE', 'Database unavailable: try again shortly'));
+    }
     if (err.validation) {
       return sendError(reply, errors.validation(fieldErrorsFromAjv(err.validation as never, err.validationContext)));
     }
@@ -173,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   healthRoutes(app, deps.store);
   directorRoutes(app, services);
+  await hookRoutes(app, services);
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireApiSecret(services.accounts));
@@ -180,6 +240,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokenRoutes(api, services.tokens, 'subscribe');
     apiSecretRoutes(api, services.accounts);
     liveRoutes(api, services.live);
+    webhookRoutes(api, services.webhooks);
   });
 
   return app;

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       databaseUrl: 'sqlite:./data/streamgate.db',
       trustedProxies: [],
+      clientIpHeader: 'x-forwarded-for',
       publicUrl: 'http://localhost:8080',
       logLevel: 'info',
       publishUrls: ['rtmp://localhost:1935/live/{streamName}'],
@@ -50,6 +51,27 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ STREAMGATE_JWT_TTL: '0' }), /STREAMGATE_JWT_TTL must be an integer 1-86400/);
     assert.throws(() => loadConfig({ STREAMGATE_LIVE_LEASE: 'x' }), /STREAMGATE_LIVE_LEASE/);
     assert.throws(() => loadConfig({ STREAMGATE_PUBLISH_URLS: 'nope' }), /STREAMGATE_PUBLISH_URLS: 'nope'/);
+  });
+  it('client IP header: x-forwarded-for by default, one of three, case-insensitive, flag over env', () => {
+    assert.equal(loadConfig({ STREAMGATE_CLIENT_IP_HEADER: '' }).clientIpHeader, 'x-forwarded-for');
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const) {
+      assert.equal(loadConfig({ STREAMGATE_CLIENT_IP_HEADER: header }).clientIpHeader, header);
+    }
+    assert.equal(loadConfig({ STREAMGATE_CLIENT_IP_HEADER: ' X-Real-IP ' }).clientIpHeader, 'x-real-ip');
+    assert.equal(
+      loadConfig({ STREAMGATE_CLIENT_IP_HEADER: 'x-real-ip' }, { clientIpHeader: 'Forwarded' }).clientIpHeader,
+      'forwarded',
+    );
+    for (const bad of ['x-forwarded-host', 'cf-connecting-ip', 'forwarded,x-real-ip']) {
+      assert.throws(
+        () => loadConfig({ STREAMGATE_CLIENT_IP_HEADER: bad }),
+        (e: Error) =>
+          e instanceof ConfigError &&
+          e.message ===
+            `STREAMGATE_CLIENT_IP_HEADER must be one of x-forwarded-for, forwarded, x-real-ip, got '${bad}'`,
+      );
+    }
+    assert.throws(() => loadConfig({}, { clientIpHeader: 'via' }), /STREAMGATE_CLIENT_IP_HEADER .*got 'via'/);
   });
 });
 

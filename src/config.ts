@@ -1,4 +1,10 @@
 import { validateIpRuleEntry } from './domain/ip-rule.js';
+import {
+  CLIENT_IP_HEADERS,
+  type ClientIpHeader,
+  DEFAULT_CLIENT_IP_HEADER,
+  isClientIpHeader,
+} from './http/client-ip.js';
 
 /** Everything the server reads from its environment, parsed once and frozen. */
 export interface Config {
@@ -6,8 +12,10 @@ export interface Config {
   readonly host: string;
   /** `sqlite:<path>` or `postgres://...` */
   readonly databaseUrl: string;
-  /** CIDRs whose X-Forwarded-For / Forwarded headers are believed. */
+  /** CIDRs whose `clientIpHeader` is believed. */
   readonly trustedProxies: readonly string[];
+  /** The one forwarding header read from a trusted proxy; the others are ignored. */
+  readonly clientIpHeader: ClientIpHeader;
   /** Base of URLs handed to clients. */
   readonly publicUrl: string;
   readonly logLevel: string;
@@ -31,6 +39,7 @@ export interface ConfigOverrides {
   host?: string;
   databaseUrl?: string;
   trustedProxies?: string;
+  clientIpHeader?: string;
   publicUrl?: string;
   logLevel?: string;
   publishUrls?: string;
@@ -43,6 +52,7 @@ export const DEFAULTS = {
   port: 8080,
   host: '0.0.0.0',
   databaseUrl: 'sqlite:./data/streamgate.db',
+  clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
   publicUrl: 'http://localhost:8080',
   logLevel: 'info',
   jwtTtlSeconds: 60,
@@ -75,6 +85,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
   for (const cidr of trustedProxies) {
     const problem = validateIpRuleEntry(cidr);
     if (problem) throw new ConfigError(`STREAMGATE_TRUSTED_PROXIES: ${problem}`);
+  }
+
+  // Header names are case-insensitive, so 'X-Forwarded-For' is as good as 'x-forwarded-for'.
+  const clientIpHeaderText = pick(flags.clientIpHeader, 'STREAMGATE_CLIENT_IP_HEADER');
+  const clientIpHeader = clientIpHeaderText?.trim().toLowerCase() ?? DEFAULTS.clientIpHeader;
+  if (!isClientIpHeader(clientIpHeader)) {
+    throw new ConfigError(
+      `STREAMGATE_CLIENT_IP_HEADER must be one of ${CLIENT_IP_HEADERS.join(', ')}, got '${clientIpHeaderText}'`,
+    );
   }
 
   const publicUrl = (pick(flags.publicUrl, 'STREAMGATE_PUBLIC_URL') ?? DEFAULTS.publicUrl).replace(/\/+$/, '');
@@ -115,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     host: pick(flags.host, 'STREAMGATE_HOST') ?? DEFAULTS.host,
     databaseUrl,
     trustedProxies: Object.freeze(trustedProxies),
+    clientIpHeader,
     publicUrl,
     logLevel: pick(flags.logLevel, 'STREAMGATE_LOG_LEVEL') ?? DEFAULTS.logLevel,
     publishUrls: Object.freeze(

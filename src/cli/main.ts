@@ -5,6 +5,7 @@ import { AccountService, apiSecretView } from '../domain/accounts.js';
 import { AppError } from '../domain/errors.js';
 import { openStore } from '../store/open.js';
 import { registerRemoteCommands } from './remote-commands.js';
+import { registerSignCommand } from './sign-command.js';
 
 /** Prints a result as JSON (--json) or as `key: value` lines for people. */
 export function print(value: unknown, json: boolean): void {
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .option('--host <host>', 'listen address (env STREAMGATE_HOST, default 0.0.0.0)')
     .addOption(dbOption())
     .option('--trusted-proxies <cidrs>', 'comma-separated CIDRs whose X-Forwarded-For is believed')
+    .option('--client-ip-header <name>', 'x-forwarded-for|forwarded|x-real-ip (env STREAMGATE_CLIENT_IP_HEADER)')
     .option('--public-url <url>', 'base of URLs handed to clients (env STREAMGATE_PUBLIC_URL)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (env STREAMGATE_LOG_LEVEL)')
     .action(async (flags: ConfigOverrides) => {
@@ -127,6 +129,7 @@ export function buildProgram(): Command {
     });
 
   registerRemoteCommands(program);
+  registerSignCommand(program);
   return program;
 }
 

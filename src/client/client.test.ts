@@ -252,4 +252,21 @@ describe('StreamgateClient against a real server', () => {
     assert.equal(missing.code, 'NOT_FOUND');
     assert.equal(missing.message, `No API secret with id: ${issued.id}`);
   });
+
+  it('manages webhooks: create, list, get, update, refreshSecret, delete', async () => {
+    const hook = await client.webhooks.create({ url: 'https://hooks.example.com/a', isFeedHooks: true });
+    assert.equal(hook.url, 'https://hooks.example.com/a');
+    assert.equal(Buffer.from(hook.secret, 'base64').length, 32);
+    assert.deepEqual(await client.webhooks.get(hook.id), hook);
+    assert.ok((await client.webhooks.list({ itemCount: 100 })).some((h) => h.id === hook.id));
+    const moved = await client.webhooks.update(hook.id, { url: 'https://hooks.example.com/b', isMediaHooks: true });
+    assert.deepEqual(moved, { ...hook, url: 'https://hooks.example.com/b', isMediaHooks: true });
+    const fresh = await client.webhooks.refreshSecret(hook.id);
+    assert.notEqual(fresh.secret, hook.secret);
+    const bad = await apiError(client.webhooks.create({ url: 'ftp://x', isFeedHooks: true }));
+    assert.equal(bad.status, 400);
+    assert.ok('url' in (bad.details.errors as Record<string, unknown>));
+    assert.equal(await client.webhooks.delete(hook.id), true);
+    assert.equal((await apiError(client.webhooks.get(hook.id))).code, 'NOT_FOUND');
+  });
 });

@@ -6,5 +6,6 @@ export {
   type StreamgateClientOptions,
   type SubscribeTokenApi,
   TokenApi,
+  WebhookApi,
 } from './streamgate-client.js';
 export type * from './types.js';

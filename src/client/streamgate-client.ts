@@ -3,11 +3,13 @@ import type {
   ApiSecret,
   CreatePublishTokenInput,
   CreateSubscribeTokenInput,
+  CreateWebhookInput,
   DisableTokensResult,
   HealthStatus,
   IssuedApiSecret,
   ListTokensByNameQuery,
   ListTokensQuery,
+  ListWebhooksQuery,
   PublishToken,
   PublishTokenPatch,
   PublishTokenV1Patch,
@@ -15,6 +17,8 @@ import type {
   SubscribeTokenPatch,
   SubscribeTokenV1Patch,
   TokenKind,
+  Webhook,
+  WebhookPatch,
 } from './types.js';
 
 /** How to reach a Streamgate server. */
@@ -226,6 +230,44 @@ export class ApiSecretApi {
   }
 }
 
+/** Webhooks of the account the client authenticates as (`/api/webhooks`). */
+export class WebhookApi {
+  /** @internal Built by StreamgateClient. */
+  constructor(private readonly transport: Transport) {}
+
+  /** Adds a webhook; the answer holds its signing secret. */
+  create(input: CreateWebhookInput): Promise<Webhook> {
+    return this.transport.request('POST', '/api/webhooks', { body: input });
+  }
+
+  /** One page of the account's webhooks, in the order they were added. */
+  list(query: ListWebhooksQuery = {}): Promise<Webhook[]> {
+    return this.transport.request('GET', '/api/webhooks/list', {
+      query: { startingId: query.startingId, itemCount: query.itemCount, isDescending: query.isDescending },
+    });
+  }
+
+  /** Reads a webhook; a missing id throws a `NOT_FOUND` StreamgateApiError. */
+  get(id: number): Promise<Webhook> {
+    return this.transport.request('GET', `/api/webhooks/${encodeURIComponent(String(id))}`);
+  }
+
+  /** Changes the url, the event types, or (refreshSecret) the signing secret. */
+  update(id: number, patch: WebhookPatch): Promise<Webhook> {
+    return this.transport.request('PUT', `/api/webhooks/${encodeURIComponent(String(id))}`, { body: patch });
+  }
+
+  /** Gives the webhook a new signing secret, returned in the answer. */
+  refreshSecret(id: number): Promise<Webhook> {
+    return this.update(id, { refreshSecret: true });
+  }
+
+  /** Removes a webhook; it receives nothing more. */
+  delete(id: number): Promise<true> {
+    return this.transport.request('DELETE', `/api/webhooks/${encodeURIComponent(String(id))}`);
+  }
+}
+
 /**
  * Typed client of the Streamgate (Millicast-compatible) management REST API. Every failed call
  * rejects with a StreamgateApiError (the server answered) or a StreamgateConnectionError (it did not).
@@ -237,6 +279,8 @@ export class StreamgateClient {
   readonly subscribeTokens: SubscribeTokenApi;
   /** `/api/api_secret` operations. */
   readonly apiSecrets: ApiSecretApi;
+  /** `/api/webhooks` operations. */
+  readonly webhooks: WebhookApi;
   private readonly transport: Transport;
 
   constructor(options: StreamgateClientOptions) {
@@ -244,6 +288,7 @@ export class StreamgateClient {
     this.publishTokens = new PublishTokenApi(this.transport, 'publish');
     this.subscribeTokens = new TokenApi(this.transport, 'subscribe');
     this.apiSecrets = new ApiSecretApi(this.transport);
+    this.webhooks = new WebhookApi(this.transport);
   }
 
   /** The token API of one kind, for code that takes the kind as a value. */

@@ -224,3 +224,60 @@ export interface HealthStatus {
   /** Database kind, e.g. `sqlite` or `postgres`. */
   database: string;
 }
+
+/** An account webhook (Millicast's WebhookModel). */
+export interface Webhook {
+  /** Integer id within the account. */
+  id: number;
+  /** Where events are POSTed. */
+  url: string;
+  /**
+   * Base64 signing key. Each delivery carries `X-Millicast-Signature: sha1=<hex HMAC-SHA1 of the
+   * raw body>`, keyed with the base64-DECODED bytes of this secret.
+   */
+  secret: string;
+  /** `feeds` `started`/`ended` events when a stream goes live or stops. */
+  isFeedHooks: boolean;
+  isRecordingHooks: boolean;
+  isThumbnailHooks: boolean;
+  isTranscoderHooks: boolean;
+  isMediaHooks: boolean;
+  isViewerConnectionHooks: boolean;
+}
+
+/** Body of `POST /api/webhooks`. */
+export interface CreateWebhookInput {
+  /** Absolute http:// or https:// URL. */
+  url: string;
+  isFeedHooks: boolean;
+  isRecordingHooks?: boolean;
+  isThumbnailHooks?: boolean;
+  isTranscoderHooks?: boolean;
+  isMediaHooks?: boolean;
+  isViewerConnectionHooks?: boolean;
+}
+
+/** Body of `PUT /api/webhooks/{id}`; omitted fields stay as they are. */
+export interface WebhookPatch {
+  url?: string;
+  /** true: a new signing secret (in the answer); deliveries are signed with it from then on. */
+  refreshSecret?: boolean;
+  isFeedHooks?: boolean;
+  isRecordingHooks?: boolean;
+  isThumbnailHooks?: boolean;
+  isTranscoderHooks?: boolean;
+  isMediaHooks?: boolean;
+  isViewerConnectionHooks?: boolean;
+  /** Accepted for Millicast compatibility (Streamgate never disables a webhook by itself). */
+  reEnable?: boolean;
+}
+
+/** Paging of `GET /api/webhooks/list`. */
+export interface ListWebhooksQuery {
+  /** Ids after this one (before it when descending); omitted = from the start. */
+  startingId?: number;
+  /** 1 to 100; default 10. */
+  itemCount?: number;
+  /** Newest first; default false. */
+  isDescending?: boolean;
+}

@@ -54,6 +54,8 @@ const CACHE_LIMIT = 50_000;
  */
 export class AccessService {
   readonly #compiled = new Map<number, CompiledRules>();
+  /** Accounts are never changed nor deleted once created, so a read one can be kept. */
+  readonly #accounts = new Map<number, Account>();
 
   constructor(
     private readonly store: Store,
@@ -73,6 +75,17 @@ export class AccessService {
     if (this.#compiled.size >= CACHE_LIMIT) this.#compiled.clear();
     this.#compiled.set(token.id, rules);
     return rules;
+  }
+
+  async #account(id: number): Promise<Account | null> {
+    const kept = this.#accounts.get(id);
+    if (kept) return kept;
+    const account = await this.store.getAccount(id);
+    if (account) {
+      if (this.#accounts.size >= CACHE_LIMIT) this.#accounts.clear();
+      this.#accounts.set(id, account);
+    }
+    return account;
   }
 
   /** Existence, state and expiry: the checks shared by both roles. */
@@ -131,22 +144,31 @@ export class AccessService {
     who: Requester;
   }): Promise<PublishDecision> {
     if (!input.credential) return deny('INVALID_TOKEN');
-    const token = await this.store.getTokenByValue('publish', input.credential);
+    const read = await this.store.tokenForDecision(
+      'publish',
+      { value: input.credential },
+      input.streamName,
+      this.now(),
+    );
+    const token = read?.token ?? null;
     const unusable = this.#usable(token);
-    if (unusable || !token) return deny(unusable ?? 'INVALID_TOKEN');
+    if (unusable || !token || !read) return deny(unusable ?? 'INVALID_TOKEN');
     const rules = this.#rules(token);
     if (!rules.streams.matches(input.streamName)) return deny('STREAM_NAME_NOT_ALLOWED');
     if (input.who.checkOrigin && !rules.origins.matches(input.who.origin)) return deny('ORIGIN_NOT_ALLOWED');
     const ip = this.#ipPrecheck(token, rules.ips, input.who.ip);
     if (ip !== 'ok' && ip !== 'bind') return deny(ip);
-    const account = await this.store.getAccount(token.accountId);
+    const account = await this.#account(token.accountId);
     if (!account) return deny('INVALID_TOKEN');
-    // Liveness before binding, so a refused publisher does not use up a bind slot.
-    const leases = await this.live.leases(account.id, input.streamName);
-    const sourceId = input.sourceId ?? null;
-    const sharable =
-      token.multisource && sourceId !== null && leases.every((l) => l.sourceId !== null && l.sourceId !== sourceId);
-    if (leases.length > 0 && !sharable) return deny('STREAM_ALREADY_PUBLISHED');
+    // Liveness before binding, so a refused publisher does not use up a bind slot. The lease
+    // count came with the token; the leases themselves are only read when there are some.
+    if (read.liveLeases > 0) {
+      const leases = await this.live.leases(account.id, input.streamName);
+      const sourceId = input.sourceId ?? null;
+      const sharable =
+        token.multisource && sourceId !== null && leases.every((l) => l.sourceId !== null && l.sourceId !== sourceId);
+      if (leases.length > 0 && !sharable) return deny('STREAM_ALREADY_PUBLISHED');
+    }
     if (ip === 'bind') {
       const problem = await this.#bind(token, input.who.ip as string);
       if (problem) return deny(problem);
@@ -189,11 +211,19 @@ export class AccessService {
     let extra: { origins: OriginMatcher; ips: IpMatcher } | undefined;
     let trackingId: string | null;
     let customViewerData: string | null = null;
+    let liveLeases = 0;
 
     if (looksLikeJwt(input.credential)) {
       const parsed = parseSelfSigned(input.credential);
       if (!parsed.ok) return deny('INVALID_TOKEN');
-      token = await this.store.getTokenById('subscribe', parsed.claims.tokenId);
+      const read = await this.store.tokenForDecision(
+        'subscribe',
+        { id: parsed.claims.tokenId },
+        input.streamName,
+        this.now(),
+      );
+      token = read?.token ?? null;
+      liveLeases = read?.liveLeases ?? 0;
       // Signed with the parent's current value: a refreshed or deleted parent kills it.
       if (!token || !verifySelfSignedSignature(parsed, token.token)) return deny('INVALID_TOKEN');
       const unusable = this.#usable(token);
@@ -211,20 +241,26 @@ export class AccessService {
         ips: compileIpRules(parsed.claims.allowedIpAddresses),
       };
     } else {
-      token = await this.store.getTokenByValue('subscribe', input.credential);
+      const read = await this.store.tokenForDecision(
+        'subscribe',
+        { value: input.credential },
+        input.streamName,
+        this.now(),
+      );
+      token = read?.token ?? null;
+      liveLeases = read?.liveLeases ?? 0;
       const unusable = this.#usable(token);
       if (unusable || !token) return deny(unusable ?? 'INVALID_TOKEN');
       trackingId = token.tracking?.trackingId ?? null;
     }
 
-    const account = await this.store.getAccount(token.accountId);
+    const account = await this.#account(token.accountId);
     if (!account) return deny('INVALID_TOKEN');
     if (input.streamAccountId !== null && input.streamAccountId !== account.streamAccountId) {
       return deny('STREAM_NAME_NOT_ALLOWED');
     }
     const problem = await this.#rulesAllow(token, input.streamName, input.who, extra);
     if (problem) return deny(problem);
-    const live = (await this.live.leases(account.id, input.streamName)).length > 0;
-    return { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live };
+    return { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live: liveLeases > 0 };
   }
 }

@@ -95,3 +95,39 @@ export interface SigningKeyRecord {
   readonly publicJwk: Record<string, unknown>;
   readonly createdOn: number;
 }
+
+/** The event families a webhook can subscribe to (Millicast's WebhookModel flags). */
+export type WebhookHook =
+  | 'isFeedHooks'
+  | 'isRecordingHooks'
+  | 'isThumbnailHooks'
+  | 'isTranscoderHooks'
+  | 'isMediaHooks'
+  | 'isViewerConnectionHooks';
+
+/** What create and update both produce. */
+export interface WebhookState {
+  readonly url: string;
+  /** Base64 of the random signing key; returned by the API, so stored as is (not hashed). */
+  readonly secret: string;
+  readonly isFeedHooks: boolean;
+  readonly isRecordingHooks: boolean;
+  readonly isThumbnailHooks: boolean;
+  readonly isTranscoderHooks: boolean;
+  readonly isMediaHooks: boolean;
+  readonly isViewerConnectionHooks: boolean;
+}
+
+export interface WebhookRecord extends WebhookState {
+  readonly id: number;
+  readonly accountId: number;
+  /** epoch milliseconds */
+  readonly addedOn: number;
+}
+
+/** Millicast's webhook list paging: ids after (or, descending, before) `startingId`. */
+export interface WebhookListQuery {
+  readonly startingId: number | null;
+  readonly itemCount: number;
+  readonly isDescending: boolean;
+}

@@ -9,6 +9,21 @@ import { canonicalIp, compileIpRules, validateIpRuleEntry } from '../domain/ip-r
 export interface ForwardingHeaders {
   'x-forwarded-for'?: string | string[];
   forwarded?: string | string[];
+  'x-real-ip'?: string | string[];
+}
+
+/**
+ * The one header a deployment's proxies write. Only that header is read: a proxy that rewrites
+ * X-Forwarded-For but passes other forwarding headers through untouched would otherwise let the
+ * client choose its address by sending one of those.
+ */
+export const CLIENT_IP_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
+export type ClientIpHeader = (typeof CLIENT_IP_HEADERS)[number];
+/** What nginx, HAProxy and AWS ALB append by default. */
+export const DEFAULT_CLIENT_IP_HEADER: ClientIpHeader = 'x-forwarded-for';
+
+export function isClientIpHeader(value: string): value is ClientIpHeader {
+  return (CLIENT_IP_HEADERS as readonly string[]).includes(value);
 }
 
 export interface ClientIpResolver {
@@ -215,7 +230,45 @@ function forwardedHops(text: string): Hop[] | null {
   }
 }
 
-export function createClientIpResolver(trustedProxies: readonly string[]): ClientIpResolver {
+/**
+ * X-Real-IP holds exactly one address, written by the proxy; a list or repeated lines means
+ * something other than that proxy wrote it, so nothing in it is believed.
+ */
+function realIpHops(value: string | string[] | undefined): Hop[] {
+  if (Array.isArray(value) && value.length !== 1) return [];
+  const header = headerText(value);
+  if (header.kind !== 'text') return [];
+  const entry = header.text.trim();
+  return entry.includes(',') ? [UNUSABLE] : [entry];
+}
+
+/**
+ * The hops of the configured header, nearest last; null means "believe nothing but the peer"
+ * (malformed or oversize header).
+ */
+function headerHops(header: ClientIpHeader, headers: ForwardingHeaders): Hop[] | null {
+  switch (header) {
+    case 'forwarded': {
+      const forwarded = headerText(headers.forwarded);
+      if (forwarded.kind !== 'text') return null;
+      return forwardedHops(forwarded.text);
+    }
+    case 'x-real-ip':
+      return realIpHops(headers['x-real-ip']);
+    case 'x-forwarded-for': {
+      const xff = headerText(headers['x-forwarded-for']);
+      return xff.kind === 'text' ? forwardedForHops(xff.text) : null;
+    }
+  }
+}
+
+export function createClientIpResolver(
+  trustedProxies: readonly string[],
+  header: ClientIpHeader = DEFAULT_CLIENT_IP_HEADER,
+): ClientIpResolver {
+  // Config validates this; a JavaScript caller passing anything else must not get a resolver that
+  // silently reads no header (or the wrong one).
+  if (!isClientIpHeader(header)) throw new Error(`client IP header must be one of ${CLIENT_IP_HEADERS.join(', ')}`);
   for (const entry of trustedProxies) {
     // A silently dropped entry would quietly stop trusting a proxy; config should have caught it.
     const problem = validateIpRuleEntry(entry);
@@ -224,6 +277,8 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
   // compileIpRules treats an empty list as "everyone"; for proxies it must mean "no one".
   const matcher = trustedProxies.length === 0 ? null : compileIpRules(trustedProxies);
   const isTrusted = (ip: string): boolean => matcher?.matches(ip) === true;
+  // RFC 7239 obfuscated ports ("_abc") exist only in Forwarded.
+  const allowObfuscatedPort = header === 'forwarded';
 
   return {
     resolve(socketAddress, headers) {
@@ -231,25 +286,8 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
       const peer = canonicalIp(socketAddress);
       if (peer === null || !isTrusted(peer)) return peer;
 
-      let hops: Hop[];
-      let allowObfuscatedPort: boolean;
-      const forwarded = headerText(headers.forwarded);
-      if (forwarded.kind === 'oversize') {
-        // Not "absent": falling back to X-Forwarded-For here would let a client behind a
-        // Forwarded-only proxy pad that header and have its own X-Forwarded-For believed instead.
-        return peer;
-      }
-      if (forwarded.kind === 'text') {
-        const parsed = forwardedHops(forwarded.text);
-        if (parsed === null) return peer;
-        hops = parsed;
-        allowObfuscatedPort = true;
-      } else {
-        const xff = headerText(headers['x-forwarded-for']);
-        if (xff.kind !== 'text') return peer;
-        hops = forwardedForHops(xff.text);
-        allowObfuscatedPort = false;
-      }
+      const hops = headerHops(header, headers);
+      if (hops === null) return peer;
 
       // Walk from the nearest hop outwards: each trusted address vouches for the one to its left,
       // and the first untrusted one is the client. Whatever lies left of it is the client's own

@@ -27,5 +27,9 @@ describe('parseJsonBody', () => {
   it('refuses prototype-polluting keys', () => {
     assert.throws(() => parseJsonBody('{"__proto__": {"x": 1}}'), /forbidden key/);
     assert.throws(() => parseJsonBody('{"a": {"constructor": {"prototype": 1}}}'), /forbidden key/);
+    // A \u escape spells the same key without its letters in the text.
+    assert.throws(() => parseJsonBody('{"__proto\\u005f_": {"x": 1}}'), /forbidden key/);
+    assert.throws(() => parseJsonBody('{"\\u0063onstructor": 1}'), /forbidden key/);
+    assert.deepEqual(parseJsonBody('{"text": "caf\\u00e9"}'), { text: 'café' });
   });
 });

@@ -6,13 +6,17 @@
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text, rejectProtoKeys);
+    // The reviver costs a call per key, so it only runs when a forbidden key could be present
+    // (spelled out, or hidden behind a \u escape).
+    return MAYBE_FORBIDDEN.test(text) ? JSON.parse(text, rejectProtoKeys) : JSON.parse(text);
   } catch (strictError) {
     const relaxed = stripTrailingCommas(text);
     if (relaxed === text) throw strictError;
     return JSON.parse(relaxed, rejectProtoKeys);
   }
 }
+
+const MAYBE_FORBIDDEN = /__proto__|constructor|prototype|\\u/;
 
 /** Keys that could reach Object.prototype through a careless merge are refused outright. */
 function rejectProtoKeys(key: string, value: unknown): unknown {

@@ -10,6 +10,10 @@ import type {
   TokenListQuery,
   TokenRecord,
   TokenState,
+  WebhookHook,
+  WebhookListQuery,
+  WebhookRecord,
+  WebhookState,
 } from '../domain/model.js';
 
 /**
@@ -58,6 +62,17 @@ export interface Store {
   /** A token by id whatever its account (self-signed tokens name their parent by id). */
   getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null>;
   /**
+   * The access decision's one read: a token by value or by id (whatever its account) together
+   * with the number of unexpired live leases on `streamName` in the token's account, in a single
+   * round trip (statement). null when no such token exists.
+   */
+  tokenForDecision(
+    kind: TokenKind,
+    by: { readonly value: string } | { readonly id: number },
+    streamName: string,
+    now: number,
+  ): Promise<{ token: TokenRecord; liveLeases: number } | null>;
+  /**
    * Atomically records `ip` into the token's allowedIpAddresses when it holds fewer than `max`
    * entries: N concurrent first uses from N+k addresses bind exactly N, on any number of nodes.
    * 'bound' also when `ip` is already in the list (a concurrent request bound it first).
@@ -89,4 +104,15 @@ export interface Store {
   signingKeys(): Promise<SigningKeyRecord[]>;
   /** Inserts unless a key with that kid exists; concurrent first starts keep one key each. */
   addSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  // webhooks
+  createWebhook(input: WebhookState & { accountId: number; now: number }): Promise<WebhookRecord>;
+  getWebhook(accountId: number, id: number): Promise<WebhookRecord | null>;
+  /** Replaces the whole state; null when the account has no such webhook. */
+  updateWebhook(accountId: number, id: number, state: WebhookState): Promise<WebhookRecord | null>;
+  deleteWebhook(accountId: number, id: number): Promise<boolean>;
+  /** Ordered by id; ids strictly after (descending: before) `startingId` when it is set. */
+  listWebhooks(accountId: number, query: WebhookListQuery): Promise<WebhookRecord[]>;
+  /** The account's webhooks with `hook` set, ordered by id (the delivery read). */
+  webhooksFor(accountId: number, hook: WebhookHook): Promise<WebhookRecord[]>;
 }

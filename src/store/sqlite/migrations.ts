@@ -75,4 +75,24 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'account webhooks',
+    sql: `
+      CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        is_feed_hooks INTEGER NOT NULL DEFAULT 0,
+        is_recording_hooks INTEGER NOT NULL DEFAULT 0,
+        is_thumbnail_hooks INTEGER NOT NULL DEFAULT 0,
+        is_transcoder_hooks INTEGER NOT NULL DEFAULT 0,
+        is_media_hooks INTEGER NOT NULL DEFAULT 0,
+        is_viewer_connection_hooks INTEGER NOT NULL DEFAULT 0,
+        added_on INTEGER NOT NULL
+      );
+      CREATE INDEX webhooks_account ON webhooks(account_id, id);
+    `,
+  },
 ];

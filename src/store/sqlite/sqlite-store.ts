@@ -14,6 +14,10 @@ import type {
   TokenListQuery,
   TokenRecord,
   TokenState,
+  WebhookHook,
+  WebhookListQuery,
+  WebhookRecord,
+  WebhookState,
 } from '../../domain/model.js';
 import type { Store } from '../store.js';
 import { sqliteMigrations } from './migrations.js';
@@ -53,6 +57,16 @@ interface TokenRow {
   tracking_id: string | null;
   version: number;
 }
+
+/** What a decision reads of a token row every time; the rest comes decoded from #decoded. */
+interface TokenHead {
+  id: number;
+  version: number;
+  token: string;
+}
+
+/** Decoded token records kept per store: about 1 kB each. */
+const DECODED_TOKEN_LIMIT = 50_000;
 
 interface LeaseRow {
   account_id: number;
@@ -142,6 +156,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #decodedTokens = new Map<number, TokenRecord>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -288,10 +303,10 @@ export class SqliteStore implements Store {
   }
 
   async getTokenByValue(kind: TokenKind, value: string): Promise<TokenRecord | null> {
-    const row = this.#stmt('SELECT * FROM tokens WHERE token = ? AND kind = ?').get(value, kind) as
-      | TokenRow
+    const head = this.#stmt('SELECT id, version, token FROM tokens WHERE token = ? AND kind = ?').get(value, kind) as
+      | TokenHead
       | undefined;
-    return row ? toToken(row) : null;
+    return head ? this.#decoded(head, kind) : null;
   }
 
   async updateToken(
@@ -360,8 +375,49 @@ export class SqliteStore implements Store {
   }
 
   async getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null> {
-    const row = this.#stmt('SELECT * FROM tokens WHERE id = ? AND kind = ?').get(id, kind) as TokenRow | undefined;
-    return row ? toToken(row) : null;
+    const head = this.#stmt('SELECT id, version, token FROM tokens WHERE id = ? AND kind = ?').get(id, kind) as
+      | TokenHead
+      | undefined;
+    return head ? this.#decoded(head, kind) : null;
+  }
+
+  async tokenForDecision(
+    kind: TokenKind,
+    by: { readonly value: string } | { readonly id: number },
+    streamName: string,
+    now: number,
+  ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
+    const live =
+      '(SELECT count(*) FROM live_leases l WHERE l.account_id = t.account_id AND l.stream_name = ? AND l.expires_on > ?)';
+    const head = (
+      'value' in by
+        ? this.#stmt(
+            `SELECT t.id, t.version, t.token, ${live} AS live FROM tokens t WHERE t.token = ? AND t.kind = ?`,
+          ).get(streamName, now, by.value, kind)
+        : this.#stmt(
+            `SELECT t.id, t.version, t.token, ${live} AS live FROM tokens t WHERE t.id = ? AND t.kind = ?`,
+          ).get(streamName, now, by.id, kind)
+    ) as (TokenHead & { live: number }) | undefined;
+    if (!head) return null;
+    const token = this.#decoded(head, kind);
+    return token ? { token, liveLeases: head.live } : null;
+  }
+
+  /**
+   * The decoded record of the row `head` names. Decision paths read the row's head (id, version,
+   * value) on every call, so a change is seen at once; only the decoding of an unchanged row is
+   * reused. Every write to a token bumps its version, and a refreshed value differs, so a kept
+   * record is served only while it is exactly what the row holds.
+   */
+  #decoded(head: TokenHead, kind: TokenKind): TokenRecord | null {
+    const kept = this.#decodedTokens.get(head.id);
+    if (kept && kept.version === head.version && kept.token === head.token && kept.kind === kind) return kept;
+    const row = this.#stmt('SELECT * FROM tokens WHERE id = ?').get(head.id) as TokenRow | undefined;
+    if (!row) return null;
+    const record = Object.freeze(toToken(row));
+    if (this.#decodedTokens.size >= DECODED_TOKEN_LIMIT) this.#decodedTokens.clear();
+    this.#decodedTokens.set(record.id, record);
+    return record;
   }
 
   async bindIp(tokenId: number, ip: string, max: number): Promise<BindResult> {
@@ -475,4 +531,110 @@ export class SqliteStore implements Store {
       'INSERT OR IGNORE INTO signing_keys (kid, alg, private_key_pem, public_jwk, created_on) VALUES (?, ?, ?, ?, ?)',
     ).run(key.kid, key.alg, key.privateKeyPem, JSON.stringify(key.publicJwk), key.createdOn);
   }
+
+  // webhooks
+
+  async createWebhook(input: WebhookState & { accountId: number; now: number }): Promise<WebhookRecord> {
+    const row = this.#stmt(
+      `INSERT INTO webhooks (account_id, url, secret, is_feed_hooks, is_recording_hooks, is_thumbnail_hooks,
+         is_transcoder_hooks, is_media_hooks, is_viewer_connection_hooks, added_on)
+       VALUES (@account_id, @url, @secret, @is_feed_hooks, @is_recording_hooks, @is_thumbnail_hooks,
+         @is_transcoder_hooks, @is_media_hooks, @is_viewer_connection_hooks, @added_on)
+       RETURNING *`,
+    ).get({ account_id: input.accountId, added_on: input.now, ...webhookParams(input) }) as WebhookRow;
+    return toWebhook(row);
+  }
+
+  async getWebhook(accountId: number, id: number): Promise<WebhookRecord | null> {
+    const row = this.#stmt('SELECT * FROM webhooks WHERE account_id = ? AND id = ?').get(accountId, id) as
+      | WebhookRow
+      | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  async updateWebhook(accountId: number, id: number, state: WebhookState): Promise<WebhookRecord | null> {
+    const row = this.#stmt(
+      `UPDATE webhooks SET url = @url, secret = @secret, is_feed_hooks = @is_feed_hooks,
+         is_recording_hooks = @is_recording_hooks, is_thumbnail_hooks = @is_thumbnail_hooks,
+         is_transcoder_hooks = @is_transcoder_hooks, is_media_hooks = @is_media_hooks,
+         is_viewer_connection_hooks = @is_viewer_connection_hooks
+       WHERE account_id = @account_id AND id = @id
+       RETURNING *`,
+    ).get({ account_id: accountId, id, ...webhookParams(state) }) as WebhookRow | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  async deleteWebhook(accountId: number, id: number): Promise<boolean> {
+    return this.#stmt('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id).changes > 0;
+  }
+
+  async listWebhooks(accountId: number, query: WebhookListQuery): Promise<WebhookRecord[]> {
+    const sql = query.isDescending
+      ? 'SELECT * FROM webhooks WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?'
+      : 'SELECT * FROM webhooks WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?';
+    const from = query.startingId ?? (query.isDescending ? Number.MAX_SAFE_INTEGER : 0);
+    return (this.#stmt(sql).all(accountId, from, query.itemCount) as WebhookRow[]).map(toWebhook);
+  }
+
+  async webhooksFor(accountId: number, hook: WebhookHook): Promise<WebhookRecord[]> {
+    const column = WEBHOOK_HOOK_COLUMNS[hook];
+    return (
+      this.#stmt(`SELECT * FROM webhooks WHERE account_id = ? AND ${column} = 1 ORDER BY id`).all(
+        accountId,
+      ) as WebhookRow[]
+    ).map(toWebhook);
+  }
+}
+
+interface WebhookRow {
+  id: number;
+  account_id: number;
+  url: string;
+  secret: string;
+  is_feed_hooks: number;
+  is_recording_hooks: number;
+  is_thumbnail_hooks: number;
+  is_transcoder_hooks: number;
+  is_media_hooks: number;
+  is_viewer_connection_hooks: number;
+  added_on: number;
+}
+
+/** Column of each hook flag (a closed list: the only text ever put into webhooksFor's SQL). */
+const WEBHOOK_HOOK_COLUMNS: Record<WebhookHook, string> = {
+  isFeedHooks: 'is_feed_hooks',
+  isRecordingHooks: 'is_recording_hooks',
+  isThumbnailHooks: 'is_thumbnail_hooks',
+  isTranscoderHooks: 'is_transcoder_hooks',
+  isMediaHooks: 'is_media_hooks',
+  isViewerConnectionHooks: 'is_viewer_connection_hooks',
+};
+
+function webhookParams(s: WebhookState) {
+  return {
+    url: s.url,
+    secret: s.secret,
+    is_feed_hooks: s.isFeedHooks ? 1 : 0,
+    is_recording_hooks: s.isRecordingHooks ? 1 : 0,
+    is_thumbnail_hooks: s.isThumbnailHooks ? 1 : 0,
+    is_transcoder_hooks: s.isTranscoderHooks ? 1 : 0,
+    is_media_hooks: s.isMediaHooks ? 1 : 0,
+    is_viewer_connection_hooks: s.isViewerConnectionHooks ? 1 : 0,
+  };
+}
+
+function toWebhook(r: WebhookRow): WebhookRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    url: r.url,
+    secret: r.secret,
+    isFeedHooks: r.is_feed_hooks === 1,
+    isRecordingHooks: r.is_recording_hooks === 1,
+    isThumbnailHooks: r.is_thumbnail_hooks === 1,
+    isTranscoderHooks: r.is_transcoder_hooks === 1,
+    isMediaHooks: r.is_media_hooks === 1,
+    isViewerConnectionHooks: r.is_viewer_connection_hooks === 1,
+    addedOn: r.added_on,
+  };
 }

@@ -1,0 +1,80 @@
+/**
+ * Stream lifecycle events fanned out to everything that watches streams (viewer WebSockets).
+ *
+ * The bus is an interface so that a cluster can share it: the in-process bus below reaches the
+ * listeners of this node only; a PostgreSQL LISTEN/NOTIFY bus (to come) reaches every node, so a
+ * viewer connected to node B hears about a stream started on node A. Hence `publish` may be
+ * async and events are plain JSON-serialisable objects (no classes, no Dates).
+ *
+ * Webhooks are NOT fed from the bus: they fire from the LiveRegistry event of the node that saw
+ * the change, so each change is delivered once cluster-wide rather than once per node.
+ */
+
+export interface StreamBusEvent {
+  readonly type: 'started' | 'ended';
+  /** Internal account id (the store's), not the public streamAccountId. */
+  readonly accountId: number;
+  readonly streamName: string;
+  readonly tokenId: number;
+  /** epoch milliseconds */
+  readonly at: number;
+}
+
+export type StreamEventListener = (event: StreamBusEvent) => void;
+
+export interface StreamEventBus {
+  /** Hands an event to every subscriber (on every node, for a shared bus). */
+  publish(event: StreamBusEvent): void | Promise<void>;
+  /** Registers a listener; the returned function removes it. */
+  subscribe(listener: StreamEventListener): () => void;
+  /** Releases connections a shared bus holds; the in-process bus has none. */
+  close?(): Promise<void>;
+}
+
+/** True when `value` has the shape of a StreamBusEvent (a shared bus checks what it receives). */
+export function isStreamBusEvent(value: unknown): value is StreamBusEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    (e.type === 'started' || e.type === 'ended') &&
+    Number.isSafeInteger(e.accountId) &&
+    typeof e.streamName === 'string' &&
+    Number.isSafeInteger(e.tokenId) &&
+    typeof e.at === 'number' &&
+    Number.isFinite(e.at)
+  );
+}
+
+/**
+ * The bus of a single node. Listeners run synchronously in subscription order; one that throws
+ * is reported to `onListenerError` and does not keep the others from hearing the event.
+ */
+export class InProcessEventBus implements StreamEventBus {
+  readonly #listeners = new Set<StreamEventListener>();
+
+  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+
+  publish(event: StreamBusEvent): void {
+    // A snapshot, so a listener that unsubscribes (or subscribes) while handling is harmless.
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  subscribe(listener: StreamEventListener): () => void {
+    // Wrapped so that subscribing the same function twice yields two independent subscriptions.
+    const entry: StreamEventListener = (event) => listener(event);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+}

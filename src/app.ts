@@ -21,6 +21,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { hookRoutes } from './http/routes/hooks.js';
 import { liveRoutes } from './http/routes/live.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { webRoutes } from './http/routes/web.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { fieldErrorsFromAjv, validatorCompiler } from './http/validation.js';
 import { ViewerEvents, type ViewerEventsOptions } from './http/ws-events.js';
@@ -231,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   healthRoutes(app, deps.store);
+  webRoutes(app);
   directorRoutes(app, services);
   await hookRoutes(app, services);
 

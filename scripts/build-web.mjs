@@ -16,7 +16,7 @@ const webDir = join(root, 'web');
 const outDir = join(root, 'dist', 'web');
 const assetsDir = join(outDir, 'assets');
 
-const pages = readdirSync(webDir, { withFileTypes: true })
+const pages = (existsSync(webDir) ? readdirSync(webDir, { withFileTypes: true }) : [])
   .filter((d) => d.isDirectory() && existsSync(join(webDir, d.name, 'index.html')))
   .map((d) => d.name)
   .sort();

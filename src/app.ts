@@ -18,6 +18,7 @@ import { parseJsonBody } from './http/json-body.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
 import { directorRoutes } from './http/routes/director.js';
 import { healthRoutes } from './http/routes/health.js';
+import { hlsAuthRoutes } from './http/routes/hls-auth.js';
 import { hookRoutes } from './http/routes/hooks.js';
 import { liveRoutes } from './http/routes/live.js';
 import { tokenRoutes } from './http/routes/tokens.js';
@@ -233,6 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   healthRoutes(app, deps.store);
   webRoutes(app);
+  hlsAuthRoutes(app, services);
   directorRoutes(app, services);
   await hookRoutes(app, services);
 

@@ -41,6 +41,65 @@ export interface NginxOptions {
   readonly extraApplication?: string;
   /** Extra directives inside the `http { server { } }` block. */
   readonly extraHttpServer?: string;
+  /**
+   * Serve the application's HLS output over http at `/hls/<streamName>/index.m3u8` (nginx-rtmp
+   * `hls_nested on`), every playlist and segment request checked first by Streamgate through
+   * `auth_request` to /hooks/hls/auth (the director jwt as `Authorization: Bearer` or `?token=`).
+   * CORS is open (`*`, Authorization allowed) so a page on Streamgate's origin can fetch it.
+   */
+  readonly hls?: HlsOptions | true;
+  /** The http port to listen on (default: a free one), e.g. to name it in Streamgate's config first. */
+  readonly httpPort?: number;
+}
+
+export interface HlsOptions {
+  /** nginx-rtmp `hls_fragment`, seconds (default 1). */
+  readonly fragmentSeconds?: number;
+  /** nginx-rtmp `hls_playlist_length`, seconds (default 6). */
+  readonly playlistSeconds?: number;
+}
+
+/** The `rtmp` application directives and the http locations of the `hls` option. */
+function hlsConfig(dir: string, streamgate: string, options: HlsOptions): { application: string; http: string } {
+  const application = `
+      hls on;
+      hls_path ${dir}/hls;
+      hls_nested on;
+      hls_fragment ${options.fragmentSeconds ?? 1}s;
+      hls_playlist_length ${options.playlistSeconds ?? 6}s;
+      hls_cleanup on;`;
+  const cors = `
+      add_header Access-Control-Allow-Origin * always;
+      add_header Access-Control-Allow-Headers Authorization always;
+      add_header Access-Control-Max-Age 600 always;`;
+  const http = `
+    location = /_streamgate_hls_auth {
+      internal;
+      proxy_pass ${streamgate}/hooks/hls/auth;
+      proxy_method GET;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+    }
+    location /hls/ {
+      # CORS preflights carry no credential: answered before the access phase (auth_request).
+      if ($request_method = OPTIONS) {${cors}
+        return 204;
+      }
+      auth_request /_streamgate_hls_auth;
+      alias ${dir}/hls/;
+      types {
+        application/vnd.apple.mpegurl m3u8;
+        video/mp2t ts;
+      }
+      ${cors}
+      add_header Cache-Control no-cache always;
+      # A player that sends ?token= (no headers: the browser's own HLS) gets it on every segment too.
+      sub_filter_types application/vnd.apple.mpegurl;
+      sub_filter_once off;
+      sub_filter '.ts' '.ts$is_args$args';
+    }`;
+  return { application, http };
 }
 
 async function waitForPort(port: number, child: ChildProcess, describe: () => string): Promise<void> {
@@ -67,7 +126,8 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   mkdirSync(join(dir, 'hls'));
   mkdirSync(join(dir, 'logs'));
   const rtmpPort = await freePort();
-  const httpPort = await freePort();
+  const httpPort = options.httpPort ?? (await freePort());
+  const hls = options.hls ? hlsConfig(dir, options.streamgate, options.hls === true ? {} : options.hls) : null;
   const hook = (name: string) => `${options.streamgate}/hooks/nginx-rtmp/${name}`;
   const user = process.getuid?.() === 0 ? 'user root;' : '';
   const conf = `
@@ -92,6 +152,7 @@ rtmp {
       on_play_done ${hook('on_play_done')};
       on_update ${hook('on_update')};
       notify_update_timeout ${options.updateSeconds ?? 2}s;
+      ${hls?.application ?? ''}
       ${options.extraApplication ?? ''}
     }
   }
@@ -105,6 +166,7 @@ http {
   scgi_temp_path ${dir}/scgi;
   server {
     listen 127.0.0.1:${httpPort};
+    ${hls?.http ?? ''}
     ${options.extraHttpServer ?? ''}
   }
 }

@@ -3,8 +3,13 @@
  * node:http baselines (fixed JSON; JWT signed per request with the same ES256 key), at several
  * token counts, all in one run under the same load generator. Exits 1 if any request was refused.
  *
+ * Then two Streamgate nodes on one PostgreSQL database seeded alike (bench/two-node-pg.ts), with
+ * the ratio to one SQLite node at the same token count; skipped, saying why, without PostgreSQL.
+ *
  * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_SECONDS (5), BENCH_WARMUP (1),
- * BENCH_CONNECTIONS (32), BENCH_SAMPLE (4000 tokens per kind), BENCH_DIR (.tmp/bench).
+ * BENCH_CONNECTIONS (32), BENCH_SAMPLE (4000 tokens per kind), BENCH_DIR (.tmp/bench),
+ * BENCH_PG_TOKENS (100000; 0 skips the PostgreSQL run). PostgreSQL is found as the tests find it
+ * (127.0.0.1:5432, or STREAMGATE_TEST_PG_URL).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_ORIGIN, type BenchKind, seedToken } from './fixtures.js';
 import { buildRequest, type LoadResult, runLoad } from './load.js';
 import { ensureSeeded, type SeededDb } from './seed.js';
+import { benchTwoNodePg, type TwoNodeResult, twoNodeTable } from './two-node-pg.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -37,6 +43,11 @@ const connections = Math.floor(envNumber('BENCH_CONNECTIONS', 32));
 const sampleSize = Math.floor(envNumber('BENCH_SAMPLE', 4000));
 const dir = resolve(process.env.BENCH_DIR ?? join(here, '..', '.tmp', 'bench'));
 const TARGET = 0.7;
+const pgTokensText = process.env.BENCH_PG_TOKENS ?? '100000';
+const pgTokens = Number(pgTokensText.replace(/_/g, ''));
+if (!Number.isInteger(pgTokens) || (pgTokens !== 0 && pgTokens < 2)) {
+  throw new Error(`BENCH_PG_TOKENS must be 0 or an integer >= 2, got '${pgTokensText}'`);
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -76,7 +87,7 @@ async function startServer(script: string, args: string[]): Promise<Server> {
 }
 
 /** Prebuilt requests for random tokens of one kind, each for a stream its rules allow. */
-function requestSample(db: SeededDb, kind: BenchKind): Buffer[] {
+function requestSample(db: Pick<SeededDb, 'tokens' | 'streamAccountId'>, kind: BenchKind): Buffer[] {
   const perKind = Math.floor(db.tokens / 2);
   const count = Math.min(sampleSize, perKind);
   const picked = new Set<number>();
@@ -187,8 +198,38 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   for (const db of dbs) results.push(await benchSize(db));
 
+  let twoNode: TwoNodeResult = { skipped: 'BENCH_PG_TOKENS=0' };
+  if (pgTokens > 0) {
+    twoNode = await benchTwoNodePg({
+      tokens: pgTokens,
+      connections,
+      warmupSeconds,
+      seconds,
+      startStreamgate: (target) => startServer('serve-streamgate.ts', [target]),
+      requests: requestSample,
+      async sqliteBaseline() {
+        const same = results.find((r) => r.tokens === pgTokens);
+        if (same) return { publish: same.publish.rps, subscribe: same.subscribe.rps };
+        // Not among BENCH_SIZES: one SQLite node at this size, measured the same way.
+        const db = await ensureSeeded(dir, pgTokens, log);
+        log(`\n${pgTokens.toLocaleString('en-US')} tokens, one Streamgate node on SQLite (baseline)`);
+        const server = await startServer('serve-streamgate.ts', [db.path]);
+        try {
+          const publish = await measure('streamgate publish', server.port, requestSample(db, 'publish'));
+          const subscribe = await measure('streamgate subscribe', server.port, requestSample(db, 'subscribe'));
+          return { publish: publish.rps, subscribe: subscribe.rps };
+        } finally {
+          await server.stop();
+        }
+      },
+      log,
+      fail: (message) => failures.push(message),
+    });
+  }
+
   const out = table(results);
   process.stdout.write(`\n${out}\n`);
+  process.stdout.write(`\n${twoNodeTable(twoNode)}\n`);
   const ratios = results.flatMap((r) => [r.publish.rps / r.sign.rps, r.subscribe.rps / r.sign.rps]);
   const worst = Math.min(...ratios);
   const perSize = results.map((r) => (r.publish.rps + r.subscribe.rps) / 2);
@@ -200,7 +241,7 @@ async function main(): Promise<void> {
   const file = join(dir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ node: process.version, cpus: cpus().length, seconds, warmupSeconds, connections, results }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, cpus: cpus().length, seconds, warmupSeconds, connections, results, twoNode }, null, 2)}\n`,
   );
   log(`results written to ${file}`);
 

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import type { Store } from '../src/store/store.js';
 import { StoreUnavailableError } from '../src/store/store-errors.js';
 import { createTestDatabase, type PgProbe, pgRequired, probePg, type TestDatabase } from './helpers/pg.js';
 import { freePort, runCli } from './helpers/server-process.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 
 interface Fixture {
   readonly store: Store;
@@ -515,8 +515,14 @@ function contract(name: string, makeStore: () => Promise<Fixture>, options: { sk
           expiresOn: T0 + 500 + TTL,
         });
         assert.deepEqual(await store.liveLeases(a.id, 'live', T0 + 500 + TTL), []);
-        // Once it has expired, someone else may take it, and that is a new start.
-        assert.deepEqual(await acq('h2', T0 + 500 + TTL), { acquired: true, started: true });
+        // Once it has expired, someone else may take it, and that is a new start; no sweep ran, so
+        // the acquire also reports the run that ended unannounced, with its last publisher's lease.
+        assert.deepEqual(await acq('h2', T0 + 500 + TTL), { acquired: true, started: true, endedRun: held });
+        assert.deepEqual(
+          (await store.expireLeases(T0 + 500 + TTL + 1)).filter((l) => l.accountId === a.id),
+          [],
+          'nothing left for a sweeper to announce',
+        );
         assert.deepEqual(
           (await store.liveLeases(a.id, 'live', T0 + 500 + TTL)).map((l) => l.holderId),
           ['h2'],
@@ -589,6 +595,21 @@ function contract(name: string, makeStore: () => Promise<Fixture>, options: { sk
         await store.acquireLease({ ...lease(a.id, 'rel2', 'old', 1, 'a', true), now: T0, ttlMs: 100 });
         await store.acquireLease({ ...lease(a.id, 'rel2', 'new', 1, 'b', true), now: T0, ttlMs: TTL });
         assert.deepEqual(await store.releaseLease(a.id, 'rel2', 'new', T0 + 200), { released: true, ended: true });
+        // ... and that release announced the end: a sweeper finds nothing of it to announce again.
+        assert.deepEqual(
+          (await store.expireLeases(T0 + 300)).filter((l) => l.accountId === a.id),
+          [],
+        );
+      });
+
+      it('reports no ended run when lapsed leases sit beside a live one', async () => {
+        const a = await account();
+        await store.acquireLease({ ...lease(a.id, 'side', 'old', 1, 'a', true), now: T0, ttlMs: 100 });
+        await store.acquireLease({ ...lease(a.id, 'side', 'live', 1, 'b', true), now: T0, ttlMs: TTL });
+        assert.deepEqual(
+          await store.acquireLease({ ...lease(a.id, 'side', 'third', 1, 'c', true), now: T0 + 200, ttlMs: TTL }),
+          { acquired: true, started: false },
+        );
       });
 
       it('lists an account live leases by stream name, and keeps accounts apart', async () => {
@@ -842,6 +863,58 @@ describe('PostgreSQL store specifics', { skip: pgSkip }, () => {
     );
   });
 
+  it('bounds every statement: a stuck statement fails as DATABASE_UNAVAILABLE after statement_timeout', async () => {
+    const db = await testDatabase();
+    const parsed = parsePgUrl(`${db.url}?statement_timeout=300&pool_max=2`);
+    assert.equal(parsed.statementTimeoutMs, 300);
+    assert.doesNotMatch(parsed.connectionString, /statement_timeout/);
+    assert.equal(parsePgUrl(db.url).statementTimeoutMs, undefined);
+    assert.throws(() => new PgStore(`${db.url}?statement_timeout=0`), /statement_timeout in the database URL must be/);
+    assert.throws(
+      () => new PgStore(`${db.url}?statement_timeout=abc`),
+      /statement_timeout in the database URL must be/,
+    );
+
+    const store = new PgStore(`${db.url}?statement_timeout=300`);
+    const blocker = new pg.Client(db.url);
+    await blocker.connect();
+    try {
+      await store.migrate();
+      const a = await store.createAccount({ name: 'slow', streamAccountId: uniq() });
+      // Another session holds the stream's lock, so the lease transaction cannot go on.
+      await blocker.query('BEGIN');
+      await blocker.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('lease/' || $1::text || '/' || $2::text, 0))",
+        [a.id, 'stuck'],
+      );
+      const t0 = Date.now();
+      await assert.rejects(store.acquireLease({ ...lease(a.id, 'stuck', 'h', 1), now: 1, ttlMs: 10 }), (err: Error) => {
+        assert.ok(err instanceof StoreUnavailableError, `${err}`);
+        assert.match(err.detail, /statement timeout/);
+        return true;
+      });
+      const took = Date.now() - t0;
+      assert.ok(took >= 250 && took < 3000, `gave up after ${took} ms`);
+      await blocker.query('ROLLBACK');
+      // The pool is fine afterwards.
+      assert.deepEqual(await store.acquireLease({ ...lease(a.id, 'stuck', 'h', 1), now: 1, ttlMs: 10 }), {
+        acquired: true,
+        started: true,
+      });
+    } finally {
+      await blocker.end().catch(() => {});
+      await store.close();
+    }
+    // Defaults: 5 s on the server, the client waiting one second longer.
+    const plain = new PgStore(db.url);
+    try {
+      const opts = plain.pool.options as { statement_timeout?: number; query_timeout?: number };
+      assert.deepEqual([opts.statement_timeout, opts.query_timeout], [5000, 6000]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('`streamgate db migrate` migrates a PostgreSQL database', async () => {
     const db = await testDatabase();
     const r = runCli(['db', 'migrate', '--json'], { STREAMGATE_DATABASE_URL: db.url });
@@ -974,6 +1047,8 @@ describe('PostgreSQL connection errors', () => {
       coded('08001'),
       new Error('timeout exceeded when trying to connect'),
       new Error('Connection terminated unexpectedly'),
+      new Error('Query read timeout'),
+      coded('57014', 'canceling statement due to statement timeout'),
       new AggregateError([coded('ECONNREFUSED')], ''),
     ]) {
       assert.equal(isConnectionError(err), true, `${err}`);
@@ -987,41 +1062,6 @@ describe('PostgreSQL connection errors', () => {
     assert.equal(wrapped.detail, 'connect ECONNREFUSED 127.0.0.1:1');
   });
 });
-
-/** A loopback TCP proxy to PostgreSQL that a test can cut (every connection dropped) and restore. */
-class TcpProxy {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(private readonly targetPort: number) {}
-
-  async start(port = 0): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = connect(this.targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return (server.address() as { port: number }).port;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const s of this.#sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;

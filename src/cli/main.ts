@@ -1,9 +1,13 @@
 import { Command, Option } from 'commander';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
-import { ConfigError, type ConfigOverrides, loadConfig } from '../config.js';
+import { type Config, ConfigError, type ConfigOverrides, loadConfig } from '../config.js';
 import { AccountService, apiSecretView } from '../domain/accounts.js';
 import { AppError } from '../domain/errors.js';
 import { openStore } from '../store/open.js';
+import { PgEventBus } from '../store/postgres/pg-event-bus.js';
+import { PgStore } from '../store/postgres/pg-store.js';
+import type { Store } from '../store/store.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerSignCommand } from './sign-command.js';
 
@@ -36,6 +40,23 @@ async function withStore<T>(flags: ConfigOverrides, fn: (s: Awaited<ReturnType<t
   }
 }
 
+/** Listens, and shuts down gracefully on SIGTERM/SIGINT (the app's onClose closes the event bus). */
+async function serve(app: FastifyInstance, store: Store, config: Config): Promise<void> {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    // close() stops accepting and waits for in-flight requests before resolving.
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
+
 export function buildProgram(): Command {
   const program = new Command('streamgate')
     .description('Self-hosted access control for live streaming (Millicast-compatible token API)')
@@ -54,20 +75,33 @@ export function buildProgram(): Command {
     .action(async (flags: ConfigOverrides) => {
       const config = loadConfig(process.env, flags);
       const store = await openStore(config.databaseUrl);
+      // Several nodes on one PostgreSQL: stream events reach the viewers of every node.
+      if (store instanceof PgStore) {
+        const pool = store.pool;
+        let log: Pick<FastifyBaseLogger, 'warn' | 'info' | 'error'> | null = null;
+        const bus = new PgEventBus(config.databaseUrl, {
+          notify: (sql, values) => pool.query(sql, values),
+          onConnectionError: (err) => log?.warn({ err }, 'stream event bus: connection to PostgreSQL lost, retrying'),
+          onListening: ({ reconnected }) => {
+            if (reconnected) log?.info('stream event bus: listening again');
+          },
+          onInvalidMessage: () => log?.warn('stream event bus: dropped a malformed notification'),
+          onListenerError: (err) => log?.error({ err }, 'stream event listener failed'),
+        });
+        try {
+          await bus.start();
+        } catch (err) {
+          await store.close().catch(() => {});
+          throw new Error(
+            `cannot listen for stream events on PostgreSQL at ${store.target}: ${(err as Error).message}`,
+          );
+        }
+        const app = await buildApp({ store, config, bus });
+        log = app.log;
+        return serve(app, store, config);
+      }
       const app = await buildApp({ store, config });
-      let closing = false;
-      const shutdown = async (signal: string) => {
-        if (closing) return;
-        closing = true;
-        app.log.info({ signal }, 'shutting down');
-        // close() stops accepting and waits for in-flight requests before resolving.
-        await app.close();
-        await store.close();
-        process.exit(0);
-      };
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
-      process.on('SIGINT', () => void shutdown('SIGINT'));
-      await app.listen({ port: config.port, host: config.host });
+      return serve(app, store, config);
     });
 
   const account = program.command('account').description('manage accounts (directly on the database)');

@@ -2,7 +2,8 @@
  * Stream lifecycle events fanned out to everything that watches streams (viewer WebSockets).
  *
  * The bus is an interface so that a cluster can share it: the in-process bus below reaches the
- * listeners of this node only; a PostgreSQL LISTEN/NOTIFY bus (to come) reaches every node, so a
+ * listeners of this node only; the PostgreSQL LISTEN/NOTIFY bus (store/postgres/pg-event-bus.ts,
+ * wired by `streamgate serve` on a postgres:// database) reaches every node, so a
  * viewer connected to node B hears about a stream started on node A. Hence `publish` may be
  * async and events are plain JSON-serialisable objects (no classes, no Dates).
  *

@@ -14,3 +14,10 @@ export function leaseGrantable(
   if (!want.multisource || want.sourceId === null) return false;
   return leases.every((l) => l.sourceId !== null && l.sourceId !== want.sourceId);
 }
+
+/** The lease that lapsed last among `lapsed` (its publisher held the stream at its end), if any. */
+export function lastLapsed(lapsed: readonly LiveLease[]): LiveLease | undefined {
+  let last: LiveLease | undefined;
+  for (const lease of lapsed) if (!last || lease.expiresOn > last.expiresOn) last = lease;
+  return last;
+}

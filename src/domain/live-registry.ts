@@ -30,6 +30,16 @@ export class LiveRegistry extends EventEmitter<{ stream: [StreamEvent]; error: [
   async acquire(input: LeaseRequest): Promise<AcquireResult> {
     const now = this.now();
     const result = await this.store.acquireLease({ ...input, now, ttlMs: this.leaseMs });
+    if (result.acquired && result.endedRun) {
+      // The previous publisher's lease lapsed and no sweep announced it yet: its run ended first.
+      this.emit('stream', {
+        type: 'ended',
+        accountId: input.accountId,
+        streamName: input.streamName,
+        tokenId: result.endedRun.tokenId,
+        at: now,
+      });
+    }
     if (result.acquired && result.started) {
       this.emit('stream', {
         type: 'started',
@@ -61,25 +71,40 @@ export class LiveRegistry extends EventEmitter<{ stream: [StreamEvent]; error: [
     return this.store.accountLiveLeases(accountId, this.now());
   }
 
-  /** Removes expired leases and announces the streams that ended with them. */
+  /**
+   * Removes expired leases and announces the streams that ended with them. The store hands each
+   * expired lease to exactly one sweeper (of any node), so only that one can announce its stream.
+   *
+   * A stream has not ended when a lease that was live together with the expired ones (it started
+   * before they lapsed: another source of a multisource stream) is still live. A lease that started
+   * after they lapsed belongs to a publisher that came later: its acquire announced a new start, so
+   * the old run must still be announced as ended. (Reading the live leases after the expiry is not
+   * atomic with it; this rule makes the answer the same whichever acquire slipped in between.)
+   */
   async sweep(): Promise<void> {
     const now = this.now();
     const expired = await this.store.expireLeases(now);
-    const seen = new Set<string>();
+    const byStream = new Map<string, LiveLease[]>();
     for (const lease of expired) {
       const key = `${lease.accountId}/${lease.streamName}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const rest = await this.store.liveLeases(lease.accountId, lease.streamName, now);
-      if (rest.length === 0) {
-        this.emit('stream', {
-          type: 'ended',
-          accountId: lease.accountId,
-          streamName: lease.streamName,
-          tokenId: lease.tokenId,
-          at: now,
-        });
-      }
+      const list = byStream.get(key);
+      if (list) list.push(lease);
+      else byStream.set(key, [lease]);
+    }
+    for (const leases of byStream.values()) {
+      const first = leases[0]!;
+      const lapsedAt = Math.max(...leases.map((l) => l.expiresOn));
+      const rest = await this.store.liveLeases(first.accountId, first.streamName, now);
+      if (rest.some((l) => l.startedOn < lapsedAt)) continue;
+      // The lease that lapsed last names the publisher that held the stream at its end.
+      const last = leases.reduce((a, b) => (b.expiresOn > a.expiresOn ? b : a));
+      this.emit('stream', {
+        type: 'ended',
+        accountId: first.accountId,
+        streamName: first.streamName,
+        tokenId: last.tokenId,
+        at: now,
+      });
     }
   }
 

@@ -83,7 +83,17 @@ export interface LeaseRequest {
 }
 
 export type AcquireResult =
-  | { readonly acquired: true /** the stream had no live lease before */; readonly started: boolean }
+  | {
+      readonly acquired: true;
+      /** the stream had no live lease before */
+      readonly started: boolean;
+      /**
+       * Present when this acquire cleared lapsed leases of a stream nobody swept yet: the previous
+       * run ended unannounced, and the lease that lapsed last (its publisher) is given so that the
+       * end is announced before the new start.
+       */
+      readonly endedRun?: LiveLease;
+    }
   | { readonly acquired: false };
 
 export type BindResult = 'bound' | 'full' | 'gone';

@@ -11,9 +11,54 @@ const common = { allErrors: true, verbose: true, strict: false, removeAdditional
 const bodyAjv = new Ajv({ ...common, coerceTypes: false, useDefaults: false });
 const textAjv = new Ajv({ ...common, coerceTypes: true, useDefaults: true });
 
+/** C0 control characters (U+0000 to U+001F): no text field may hold one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose.
+const CONTROL_CHARACTER = /[\u0000-\u001f]/;
+
+/** The keyword of the error raised for a control character (it is no JSON Schema keyword). */
+export const CONTROL_CHARACTER_KEYWORD = 'controlCharacter';
+
+function escapeJsonPointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Every string in `data` holding a control character, as Ajv-shaped errors. PostgreSQL text
+ * cannot hold U+0000 at all, and no label, stream name or filter has a use for the others, so
+ * both stores refuse them alike, with a 400 naming the field, before they reach a query.
+ */
+export function controlCharacterErrors(data: unknown, path = ''): ErrorObject[] {
+  if (typeof data === 'string') {
+    return CONTROL_CHARACTER.test(data)
+      ? [{ keyword: CONTROL_CHARACTER_KEYWORD, instancePath: path, schemaPath: '', params: {}, data }]
+      : [];
+  }
+  if (Array.isArray(data)) return data.flatMap((v, i) => controlCharacterErrors(v, `${path}/${i}`));
+  if (typeof data === 'object' && data !== null) {
+    return Object.entries(data).flatMap(([k, v]) => {
+      const here = `${path}/${escapeJsonPointer(k)}`;
+      // A field NAME with a control character is reported too (it is no known field anyway).
+      const own: ErrorObject[] = CONTROL_CHARACTER.test(k)
+        ? [{ keyword: CONTROL_CHARACTER_KEYWORD, instancePath: here, schemaPath: '', params: {}, data: k }]
+        : [];
+      return [...own, ...controlCharacterErrors(v, here)];
+    });
+  }
+  return [];
+}
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
 export function validatorCompiler({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) {
   const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-  return ajv.compile(schema as object);
+  const check = ajv.compile(schema as object);
+  const validate: Validate = (data: unknown) => {
+    const valid = check(data);
+    const control = controlCharacterErrors(data);
+    validate.errors = valid && control.length === 0 ? null : [...(valid ? [] : (check.errors ?? [])), ...control];
+    return valid && control.length === 0;
+  };
+  return validate;
 }
 
 /** `/streams/0/streamName` -> `streams[0].streamName` */
@@ -62,6 +107,9 @@ export function fieldErrorsFromAjv(errs: readonly ErrorObject[], part: string | 
         break;
       case 'type':
         push(base, `must be ${String((e.params as { type: string }).type)}${shown(e.data)}`);
+        break;
+      case CONTROL_CHARACTER_KEYWORD:
+        push(base, 'must not contain control characters (U+0000 to U+001F)');
         break;
       case 'enum':
         push(

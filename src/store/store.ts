@@ -82,7 +82,8 @@ export interface Store {
   /**
    * Takes or renews a lease on a stream. Granted when the stream has no unexpired lease, when
    * `holderId` already holds it (renewal), or when both this and every current holder publish
-   * with distinct sourceIds and `multisource` is allowed. Atomic across nodes.
+   * with distinct sourceIds and `multisource` is allowed. Atomic across nodes. Lapsed leases of
+   * the stream are cleared; when they were all it had, `endedRun` reports that unannounced end.
    */
   acquireLease(input: LeaseRequest & { now: number; ttlMs: number }): Promise<AcquireResult>;
   /** Extends a held lease; false when the holder no longer holds it. */
@@ -98,7 +99,12 @@ export interface Store {
   liveLeases(accountId: number, streamName: string, now: number): Promise<LiveLease[]>;
   /** Unexpired leases of a whole account. */
   accountLiveLeases(accountId: number, now: number): Promise<LiveLease[]>;
-  /** Deletes expired leases and returns them (the caller announces streams that ended). */
+  /**
+   * Deletes the leases of streams whose every lease has lapsed and returns them: each stream
+   * returned has ended, and is returned to exactly one caller (of any node). Lapsed leases of a
+   * stream that still has a live one may stay until that stream's next acquire, release or final
+   * expiry; every read ignores them.
+   */
   expireLeases(now: number): Promise<LiveLease[]>;
 
   signingKeys(): Promise<SigningKeyRecord[]>;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { leaseGrantable } from '../../domain/lease-rule.js';
+import { lastLapsed, leaseGrantable } from '../../domain/lease-rule.js';
 import type {
   Account,
   AcquireResult,
@@ -30,6 +30,12 @@ export interface PgStoreOptions {
   /** How long an unused connection stays open (default 30000 ms). */
   readonly idleTimeoutMillis?: number;
   /**
+   * Longest a statement may run, server-side (`statement_timeout`, default: `statement_timeout`
+   * in the URL, else 5000 ms). The client gives up on an answer 1 s later still, so a database that
+   * hangs (or a network that drops packets silently) yields DATABASE_UNAVAILABLE, never a hung request.
+   */
+  readonly statementTimeoutMillis?: number;
+  /**
    * Called when an idle pooled connection fails (the server restarted, the network dropped).
    * The pool discards that connection and opens a new one when needed; nothing else happens.
    */
@@ -38,6 +44,9 @@ export interface PgStoreOptions {
 
 const DEFAULT_POOL_MAX = 10;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+/** How much longer than the server's statement timeout the client waits for an answer. */
+const CLIENT_GRACE_MS = 1000;
 
 /** Advisory lock (two-int key space, apart from the per-stream bigint locks) held while migrating. */
 const MIGRATION_LOCK: readonly [number, number] = [0x5347, 1];
@@ -69,12 +78,13 @@ const NETWORK_CODES = new Set([
 /**
  * PostgreSQL error codes meaning the server cannot serve us now: 57P01 admin_shutdown,
  * 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down),
- * 53300 too_many_connections, and class 08 (connection exceptions).
+ * 53300 too_many_connections, 57014 query_canceled (our statement_timeout fired: the database is
+ * too slow or stuck to answer in time), and class 08 (connection exceptions).
  */
-const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
+const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 
 const CONNECTION_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable/i;
+  /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Query read timeout/i;
 
 /** Whether `err` says the database is unreachable rather than that a query was wrong. */
 export function isConnectionError(err: unknown): boolean {
@@ -98,6 +108,7 @@ export function parsePgUrl(databaseUrl: string): {
   connectionString: string;
   poolMax: number | undefined;
   connectTimeoutMs: number | undefined;
+  statementTimeoutMs: number | undefined;
   target: string;
 } {
   let url: URL;
@@ -127,9 +138,21 @@ export function parsePgUrl(databaseUrl: string): {
     connectTimeoutMs = Math.round(seconds * 1000);
     url.searchParams.delete('connect_timeout');
   }
+  // In milliseconds, as PostgreSQL's own setting is.
+  let statementTimeoutMs: number | undefined;
+  const rawStatement = url.searchParams.get('statement_timeout');
+  if (rawStatement !== null) {
+    statementTimeoutMs = Number(rawStatement);
+    if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 1 || statementTimeoutMs > 3_600_000) {
+      throw new Error(
+        `statement_timeout in the database URL must be an integer 1-3600000 (milliseconds), got '${rawStatement}'`,
+      );
+    }
+    url.searchParams.delete('statement_timeout');
+  }
   const host = url.searchParams.get('host') ?? (url.hostname || 'localhost');
   const target = `${host}:${url.port || '5432'}${url.pathname || '/'}`;
-  return { connectionString: url.toString(), poolMax, connectTimeoutMs, target };
+  return { connectionString: url.toString(), poolMax, connectTimeoutMs, statementTimeoutMs, target };
 }
 
 interface AccountRow {
@@ -327,7 +350,11 @@ export class PgStore implements Store {
   constructor(databaseUrl: string, options: PgStoreOptions = {}) {
     const parsed = parsePgUrl(databaseUrl);
     this.target = parsed.target;
+    const statementTimeout =
+      options.statementTimeoutMillis ?? parsed.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.pool = new pg.Pool({
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + CLIENT_GRACE_MS,
       connectionString: parsed.connectionString,
       max: options.poolMax ?? parsed.poolMax ?? DEFAULT_POOL_MAX,
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? parsed.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -644,12 +671,14 @@ export class PgStore implements Store {
     return this.#tx(async (c) => {
       // Every node deciding on this stream queues here, so the check and the insert are one step.
       await this.#q(STREAM_LOCK_SQL, [input.accountId, input.streamName], c);
-      const rows = await this.#q<LeaseRow>(
-        `WITH purged AS (
-           DELETE FROM live_leases WHERE account_id = $1 AND stream_name = $2 AND expires_on <= $3
-         )
-         SELECT * FROM live_leases WHERE account_id = $1 AND stream_name = $2 AND expires_on > $3`,
+      const lapsed = await this.#q<LeaseRow>(
+        'DELETE FROM live_leases WHERE account_id = $1 AND stream_name = $2 AND expires_on <= $3 RETURNING *',
         [input.accountId, input.streamName, input.now],
+        c,
+      );
+      const rows = await this.#q<LeaseRow>(
+        'SELECT * FROM live_leases WHERE account_id = $1 AND stream_name = $2',
+        [input.accountId, input.streamName],
         c,
       );
       const leases = rows.map(toLease);
@@ -669,7 +698,11 @@ export class PgStore implements Store {
         ],
         c,
       );
-      return { acquired: true, started: leases.length === 0 } as const;
+      // Lapsed leases nobody swept, and no live one: the previous run ended unannounced.
+      const endedRun = leases.length === 0 ? lastLapsed(lapsed.map(toLease)) : undefined;
+      return endedRun
+        ? ({ acquired: true, started: true, endedRun } as const)
+        : ({ acquired: true, started: leases.length === 0 } as const);
     });
   }
 
@@ -698,7 +731,16 @@ export class PgStore implements Store {
         c,
       );
       const released = gone.length > 0;
-      return { released, ended: released && left!.n === 0 };
+      const ended = released && left!.n === 0;
+      if (ended) {
+        // This call announces the end; expired leases left behind must not make a sweeper announce it again.
+        await this.#q(
+          'DELETE FROM live_leases WHERE account_id = $1 AND stream_name = $2 AND expires_on <= $3',
+          [accountId, streamName, now],
+          c,
+        );
+      }
+      return { released, ended };
     });
   }
 
@@ -719,10 +761,50 @@ export class PgStore implements Store {
     return rows.map(toLease);
   }
 
+  /**
+   * Ends the streams whose every lease has lapsed: deletes those leases and returns them. Each
+   * stream is decided under its lock, in one transaction, so of several nodes sweeping at once
+   * exactly one receives a given stream's leases, and an acquire or release on the same stream runs
+   * wholly before or after (never between the delete and the "nothing left" check).
+   *
+   * Lapsed leases of a stream that still has a live one stay in place: every read ignores them,
+   * and the acquire or release that next decides on that stream clears them. Hence any stream in
+   * the result has ended, and no stream is announced as ended twice.
+   */
   async expireLeases(now: number): Promise<LiveLease[]> {
-    // DELETE ... RETURNING: of nodes sweeping at once, each expired lease goes to exactly one.
-    const rows = await this.#q<LeaseRow>('DELETE FROM live_leases WHERE expires_on <= $1 RETURNING *', [now]);
-    return rows.map(toLease);
+    const candidates = await this.#q<{ account_id: number; stream_name: string }>(
+      `SELECT DISTINCT account_id, stream_name FROM live_leases l
+        WHERE expires_on <= $1
+          AND NOT EXISTS (SELECT 1 FROM live_leases o
+                           WHERE o.account_id = l.account_id AND o.stream_name = l.stream_name AND o.expires_on > $1)`,
+      [now],
+    );
+    const out: LiveLease[] = [];
+    for (const { account_id, stream_name } of candidates) {
+      let rows: LeaseRow[];
+      try {
+        rows = await this.#tx(async (c) => {
+          await this.#q(STREAM_LOCK_SQL, [account_id, stream_name], c);
+          // Re-checked under the lock: another sweeper may have taken it, a publisher may have come.
+          return this.#q<LeaseRow>(
+            `DELETE FROM live_leases
+            WHERE account_id = $1 AND stream_name = $2 AND expires_on <= $3
+              AND NOT EXISTS (SELECT 1 FROM live_leases o
+                               WHERE o.account_id = $1 AND o.stream_name = $2 AND o.expires_on > $3)
+            RETURNING *`,
+            [account_id, stream_name, now],
+            c,
+          );
+        });
+      } catch (err) {
+        // Streams already ended by this call are committed: hand them over (to be announced);
+        // the rest waits for the next sweep.
+        if (out.length > 0) return out;
+        throw err;
+      }
+      out.push(...rows.map(toLease));
+    }
+    return out;
   }
 
   async signingKeys(): Promise<SigningKeyRecord[]> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { leaseGrantable } from '../../domain/lease-rule.js';
+import { lastLapsed, leaseGrantable } from '../../domain/lease-rule.js';
 import type {
   Account,
   AcquireResult,
@@ -441,30 +441,33 @@ export class SqliteStore implements Store {
   }
 
   async acquireLease(input: LeaseRequest & { now: number; ttlMs: number }): Promise<AcquireResult> {
-    const purge = this.#stmt('DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on <= ?');
+    const purge = this.#stmt(
+      'DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on <= ? RETURNING *',
+    );
     const current = this.#stmt('SELECT * FROM live_leases WHERE account_id = ? AND stream_name = ?');
     const upsert = this.#stmt(
       `INSERT INTO live_leases (account_id, stream_name, holder_id, token_id, source_id, started_on, expires_on)
        VALUES (@account_id, @stream_name, @holder_id, @token_id, @source_id, @now, @expires_on)
        ON CONFLICT (account_id, stream_name, holder_id) DO UPDATE SET expires_on = excluded.expires_on`,
     );
-    return this.db
-      .transaction((): AcquireResult => {
-        purge.run(input.accountId, input.streamName, input.now);
-        const leases = (current.all(input.accountId, input.streamName) as LeaseRow[]).map(toLease);
-        if (!leaseGrantable(leases, input)) return { acquired: false };
-        upsert.run({
-          account_id: input.accountId,
-          stream_name: input.streamName,
-          holder_id: input.holderId,
-          token_id: input.tokenId,
-          source_id: input.sourceId,
-          now: input.now,
-          expires_on: input.now + input.ttlMs,
-        });
-        return { acquired: true, started: leases.length === 0 };
-      })
-      .immediate();
+    const run = this.db.transaction((): AcquireResult => {
+      const lapsed = (purge.all(input.accountId, input.streamName, input.now) as LeaseRow[]).map(toLease);
+      const leases = (current.all(input.accountId, input.streamName) as LeaseRow[]).map(toLease);
+      // Refused means a live lease remains: the lapsed ones ended nothing, dropping them is harmless.
+      if (!leaseGrantable(leases, input)) return { acquired: false };
+      upsert.run({
+        account_id: input.accountId,
+        stream_name: input.streamName,
+        holder_id: input.holderId,
+        token_id: input.tokenId,
+        source_id: input.sourceId,
+        now: input.now,
+        expires_on: input.now + input.ttlMs,
+      });
+      const endedRun = leases.length === 0 ? lastLapsed(lapsed) : undefined;
+      return endedRun ? { acquired: true, started: true, endedRun } : { acquired: true, started: leases.length === 0 };
+    });
+    return run.immediate();
   }
 
   async renewLease(accountId: number, streamName: string, holderId: string, now: number, ttlMs: number) {
@@ -481,11 +484,17 @@ export class SqliteStore implements Store {
     const left = this.#stmt(
       'SELECT COUNT(*) AS n FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on > ?',
     );
+    const purgeLapsed = this.#stmt(
+      'DELETE FROM live_leases WHERE account_id = ? AND stream_name = ? AND expires_on <= ?',
+    );
     return this.db
       .transaction(() => {
         const released = del.run(accountId, streamName, holderId).changes > 0;
         const { n } = left.get(accountId, streamName, now) as { n: number };
-        return { released, ended: released && n === 0 };
+        const ended = released && n === 0;
+        // This call announces the end: lapsed leases left behind must not be announced again.
+        if (ended) purgeLapsed.run(accountId, streamName, now);
+        return { released, ended };
       })
       .immediate();
   }

@@ -15,6 +15,7 @@ import { requireApiSecret } from './http/auth.js';
 import { type ClientIpResolver, createClientIpResolver } from './http/client-ip.js';
 import { sendError } from './http/envelope.js';
 import { parseJsonBody } from './http/json-body.js';
+import { accountRoutes } from './http/routes/account.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
 import { directorRoutes } from './http/routes/director.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -243,6 +244,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokenRoutes(api, services.tokens, 'publish');
     tokenRoutes(api, services.tokens, 'subscribe');
     apiSecretRoutes(api, services.accounts);
+    accountRoutes(api, services.config);
     liveRoutes(api, services.live);
     webhookRoutes(api, services.webhooks);
   });

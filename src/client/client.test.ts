@@ -112,10 +112,17 @@ describe('StreamgateClient requests (fake fetch)', () => {
 describe('StreamgateClient against a real server', () => {
   let server: ServerProcess;
   let client: StreamgateClient;
+  let streamAccountId: string;
+  const publishUrls = [
+    'rtmp://media.test/live/{streamName}',
+    'srt://media.test:9000?streamid={streamAccountId}/{streamName}',
+  ];
 
   before(async () => {
-    server = await startServer();
-    client = new StreamgateClient({ baseUrl: server.url, apiSecret: server.createAccount('sdk').apiSecret });
+    server = await startServer({ env: { STREAMGATE_PUBLISH_URLS: publishUrls.join(',') } });
+    const account = server.createAccount('sdk');
+    streamAccountId = account.streamAccountId;
+    client = new StreamgateClient({ baseUrl: server.url, apiSecret: account.apiSecret });
   });
   after(async () => {
     await server?.dispose();
@@ -126,6 +133,18 @@ describe('StreamgateClient against a real server', () => {
       status: 'ok',
       database: 'sqlite',
     });
+  });
+
+  it("account() names the secret's account and the URL templates the server hands out", async () => {
+    assert.deepEqual(await client.account(), {
+      streamAccountId,
+      name: 'sdk',
+      publishUrls,
+      // STREAMGATE_PUBLIC_URL is not set: the default public URL is http://localhost:8080.
+      subscribeUrls: ['http://localhost:8080/hls/{streamName}/index.m3u8'],
+    });
+    const anonymous = await apiError(new StreamgateClient({ baseUrl: server.url, apiSecret: 'nope' }).account());
+    assert.equal(anonymous.status, 401);
   });
 
   it('runs a publish token through create, get, update, updateV1, list, listByName, disable and delete', async () => {

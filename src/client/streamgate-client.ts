@@ -1,5 +1,6 @@
 import { StreamgateApiError, StreamgateConnectionError } from './errors.js';
 import type {
+  AccountInfo,
   ApiSecret,
   CreatePublishTokenInput,
   CreateSubscribeTokenInput,
@@ -297,6 +298,11 @@ export class StreamgateClient {
   tokens(kind: TokenKind): PublishTokenApi | SubscribeTokenApi;
   tokens(kind: TokenKind): PublishTokenApi | SubscribeTokenApi {
     return kind === 'publish' ? this.publishTokens : this.subscribeTokens;
+  }
+
+  /** `GET /api/account`: the account this client's secret belongs to, and the server's URL templates. */
+  account(): Promise<AccountInfo> {
+    return this.transport.request('GET', '/api/account');
   }
 
   /** `GET /readyz`: resolves when the server and its database are reachable (needs no secret). */

@@ -200,6 +200,18 @@ export interface DisableTokensResult {
 }
 
 /** An API secret, as listed (its value is never shown again after create/refresh). */
+/** `GET /api/account`: who the API secret belongs to and the URLs the server hands out. */
+export interface AccountInfo {
+  /** The public account id, the first half of a streamId (`<streamAccountId>/<streamName>`). */
+  streamAccountId: string;
+  /** Account name given at creation. */
+  name: string;
+  /** Publish URL templates; `{streamName}` and `{streamAccountId}` are placeholders. */
+  publishUrls: string[];
+  /** Subscribe (playback) URL templates, with the same placeholders. */
+  subscribeUrls: string[];
+}
+
 export interface ApiSecret {
   /** Integer id within the account. */
   id: number;

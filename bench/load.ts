@@ -12,6 +12,11 @@ export interface LoadOptions {
   readonly seconds: number;
   /** Builds the raw bytes of the next request (a full HTTP/1.1 request with Content-Length). */
   readonly nextRequest: () => Buffer;
+  /**
+   * Requests sent first, each once, during the warm-up; the measured window opens only after
+   * all of them were sent (and the warm-up time has passed), so it sees the steady state.
+   */
+  readonly prime?: readonly Buffer[];
 }
 
 export interface LoadResult {
@@ -48,6 +53,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let measuring = false;
   let stopping = false;
   let measuredRequests = 0;
+  const prime = opts.prime ?? [];
+  let primeNext = 0;
 
   const sockets: Socket[] = [];
   const done: Promise<void>[] = [];
@@ -67,7 +74,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           }
           inWindow = measuring;
           sentAt = performance.now();
-          socket.write(opts.nextRequest());
+          socket.write(primeNext < prime.length ? (prime[primeNext++] as Buffer) : opts.nextRequest());
         };
         socket.on('connect', send);
         socket.on('data', (chunk: Buffer) => {
@@ -110,6 +117,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
 
   await new Promise((r) => setTimeout(r, opts.warmupSeconds * 1000));
+  while (primeNext < prime.length && errors === 0) await new Promise((r) => setTimeout(r, 20));
   measuring = true;
   const started = performance.now();
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));

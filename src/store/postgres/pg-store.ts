@@ -18,6 +18,7 @@ import type {
   WebhookState,
 } from '../../domain/model.js';
 import type { StreamRule } from '../../domain/stream-rule.js';
+import { type AccountRow, type LeaseRow, type SecretRow, toAccount, toLease, toSecret } from '../rows.js';
 import type { Store } from '../store.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { ASCII_FOLD_SQL, pgMigrations } from './migrations.js';
@@ -155,22 +156,6 @@ export function parsePgUrl(databaseUrl: string): {
   return { connectionString: url.toString(), poolMax, connectTimeoutMs, statementTimeoutMs, target };
 }
 
-interface AccountRow {
-  id: number;
-  stream_account_id: string;
-  name: string;
-  created_on: number;
-}
-
-interface SecretRow {
-  id: number;
-  account_id: number;
-  label: string;
-  hash: string;
-  added_on: number;
-  refreshed_on: number | null;
-}
-
 interface TokenRow {
   id: number;
   account_id: number;
@@ -190,32 +175,6 @@ interface TokenRow {
   tracking_id: string | null;
   version: number;
 }
-
-interface LeaseRow {
-  account_id: number;
-  stream_name: string;
-  holder_id: string;
-  token_id: number;
-  source_id: string | null;
-  started_on: number;
-  expires_on: number;
-}
-
-const toAccount = (r: AccountRow): Account => ({
-  id: r.id,
-  streamAccountId: r.stream_account_id,
-  name: r.name,
-  createdOn: r.created_on,
-});
-
-const toSecret = (r: SecretRow): ApiSecretRecord => ({
-  id: r.id,
-  accountId: r.account_id,
-  label: r.label,
-  hash: r.hash,
-  addedOn: r.added_on,
-  refreshedOn: r.refreshed_on,
-});
 
 const toToken = (r: TokenRow): TokenRecord => ({
   id: r.id,
@@ -287,16 +246,6 @@ const webhookValues = (s: WebhookState): unknown[] => [
   s.isMediaHooks,
   s.isViewerConnectionHooks,
 ];
-
-const toLease = (r: LeaseRow): LiveLease => ({
-  accountId: r.account_id,
-  streamName: r.stream_name,
-  holderId: r.holder_id,
-  tokenId: r.token_id,
-  sourceId: r.source_id,
-  startedOn: r.started_on,
-  expiresOn: r.expires_on,
-});
 
 /** $n parameters 1..12 of a token state, in the order the INSERT and UPDATE below name them. */
 function stateValues(s: TokenState): unknown[] {

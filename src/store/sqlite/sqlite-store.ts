@@ -19,24 +19,9 @@ import type {
   WebhookRecord,
   WebhookState,
 } from '../../domain/model.js';
+import { type AccountRow, type LeaseRow, type SecretRow, toAccount, toLease, toSecret } from '../rows.js';
 import type { Store } from '../store.js';
 import { sqliteMigrations } from './migrations.js';
-
-interface AccountRow {
-  id: number;
-  stream_account_id: string;
-  name: string;
-  created_on: number;
-}
-
-interface SecretRow {
-  id: number;
-  account_id: number;
-  label: string;
-  hash: string;
-  added_on: number;
-  refreshed_on: number | null;
-}
 
 interface TokenRow {
   id: number;
@@ -67,42 +52,6 @@ interface TokenHead {
 
 /** Decoded token records kept per store: about 1 kB each. */
 const DECODED_TOKEN_LIMIT = 50_000;
-
-interface LeaseRow {
-  account_id: number;
-  stream_name: string;
-  holder_id: string;
-  token_id: number;
-  source_id: string | null;
-  started_on: number;
-  expires_on: number;
-}
-
-const toLease = (r: LeaseRow): LiveLease => ({
-  accountId: r.account_id,
-  streamName: r.stream_name,
-  holderId: r.holder_id,
-  tokenId: r.token_id,
-  sourceId: r.source_id,
-  startedOn: r.started_on,
-  expiresOn: r.expires_on,
-});
-
-const toAccount = (r: AccountRow): Account => ({
-  id: r.id,
-  streamAccountId: r.stream_account_id,
-  name: r.name,
-  createdOn: r.created_on,
-});
-
-const toSecret = (r: SecretRow): ApiSecretRecord => ({
-  id: r.id,
-  accountId: r.account_id,
-  label: r.label,
-  hash: r.hash,
-  addedOn: r.added_on,
-  refreshedOn: r.refreshed_on,
-});
 
 const toToken = (r: TokenRow): TokenRecord => ({
   id: r.id,

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { browserMissing, launchBrowser, screenshot } from './helpers/browser.js';
+import { requestJson } from './helpers/http.js';
 import { eventually, type Ffmpeg, mediaToolsMissing, type Nginx, publish, startNginx } from './helpers/media.js';
 import { freePort, type ServerProcess, startServer } from './helpers/server-process.js';
 
@@ -35,17 +36,8 @@ describe('hosted viewer: waiting, live HLS behind nginx auth_request, refusals',
   let viewerToken: string;
   const publishers: Ffmpeg[] = [];
 
-  const api = async (method: string, path: string, body?: unknown, bearer: string | null = account.apiSecret) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const api = (method: string, path: string, body?: unknown, bearer: string | null = account.apiSecret) =>
+    requestJson(server.url, method, path, { body, bearer });
   const token = async (kind: 'publish' | 'subscribe', body: Record<string, unknown>) => {
     const res = await api('POST', `/api/${kind}_token`, body);
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { requestJson } from './helpers/http.js';
 import { eventually, type Ffmpeg, mediaToolsMissing, type Nginx, play, publish, startNginx } from './helpers/media.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 import { type Receiver, signatureValid, startReceiver } from './helpers/webhook-receiver.js';
@@ -25,17 +26,7 @@ type Api = (
 ) => Promise<{ status: number; body: any }>;
 
 function api(server: ServerProcess, secret: string): Api {
-  return async (method, path, body, bearer = secret) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  return (method, path, body, bearer = secret) => requestJson(server.url, method, path, { body, bearer });
 }
 
 /** A viewer's event socket: every message it received, parsed. */

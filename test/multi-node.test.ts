@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { type Cluster, startCluster } from './helpers/cluster.js';
+import { type JsonAnswer, requestJson } from './helpers/http.js';
 import { pgRequired, probePg } from './helpers/pg.js';
 import { freePort, runCli, type ServerProcess } from './helpers/server-process.js';
 import { type Receiver, signatureValid, startReceiver } from './helpers/webhook-receiver.js';
@@ -19,38 +20,16 @@ const probe = await probePg();
 if ('unreachable' in probe && pgRequired()) throw new Error(`CI requires PostgreSQL: ${probe.unreachable}`);
 const skip = 'unreachable' in probe ? probe.unreachable : undefined;
 
-interface Answer {
-  readonly status: number;
-  readonly body: any;
-}
-
-/** One JSON request to a node; `headers` adds to (or, with null, removes) the defaults. */
-async function api(
+/** One JSON request to a node; `headers` adds to the defaults. */
+function api(
   node: ServerProcess,
   bearer: string | null,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<Answer> {
-  const res = await fetch(`${node.url}${path}`, {
-    method,
-    headers: {
-      ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (hooks answer with an empty body)
-  }
-  return { status: res.status, body: parsed };
+): Promise<JsonAnswer> {
+  return requestJson(node.url, method, path, { body, bearer, headers });
 }
 
 /** An nginx-rtmp notify form post, as ngx_rtmp_notify_module sends it, with the client's query args. */
@@ -58,7 +37,7 @@ async function nginx(
   node: ServerProcess,
   hook: 'on_publish' | 'on_publish_done',
   fields: { name: string; clientid: string; token: string },
-): Promise<Answer> {
+): Promise<JsonAnswer> {
   const call = hook === 'on_publish' ? 'publish' : 'publish_done';
   const form = new URLSearchParams({
     app: 'live',

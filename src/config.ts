@@ -27,6 +27,12 @@ export interface Config {
   readonly jwtTtlSeconds: number;
   /** How long a live-stream lease lasts without renewal, seconds. */
   readonly liveLeaseSeconds: number;
+  /**
+   * When set, media-server hooks (/hooks/nginx-rtmp, /hooks/srs, /hooks/mediamtx) answer only
+   * callers that present it (`hooks_secret` in the callback URL's query, or the
+   * `X-Streamgate-Hooks-Secret` header); null leaves them open to whoever can reach them.
+   */
+  readonly hooksSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +52,7 @@ export interface ConfigOverrides {
   subscribeUrls?: string;
   jwtTtl?: string | number;
   liveLease?: string | number;
+  hooksSecret?: string;
 }
 
 export const DEFAULTS = {
@@ -129,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
   };
   const publicHost = new URL(publicUrl).hostname;
 
+  const hooksSecret = pick(flags.hooksSecret, 'STREAMGATE_HOOKS_SECRET') ?? null;
+  // It travels in callback URLs: printable ASCII that needs no escaping, and long enough to guess at.
+  if (hooksSecret !== null && !/^[A-Za-z0-9._~-]{16,256}$/.test(hooksSecret)) {
+    throw new ConfigError('STREAMGATE_HOOKS_SECRET must be 16-256 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-"');
+  }
+
   return Object.freeze({
     port,
     host: pick(flags.host, 'STREAMGATE_HOST') ?? DEFAULTS.host,
@@ -145,5 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     ),
     jwtTtlSeconds: seconds(flags.jwtTtl, 'STREAMGATE_JWT_TTL', DEFAULTS.jwtTtlSeconds, 86_400),
     liveLeaseSeconds: seconds(flags.liveLease, 'STREAMGATE_LIVE_LEASE', DEFAULTS.liveLeaseSeconds, 3_600),
+    hooksSecret,
   });
 }

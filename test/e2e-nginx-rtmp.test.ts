@@ -57,6 +57,8 @@ async function refused(ff: Ffmpeg): Promise<number | null> {
   return code;
 }
 
+const HOOKS_SECRET = 'e2e-hooks-secret-0123456789';
+
 describe('nginx-rtmp + ffmpeg end to end', { skip: missing ?? false, timeout: 180_000 }, () => {
   let server: ServerProcess;
   let nginx: Nginx;
@@ -71,11 +73,12 @@ describe('nginx-rtmp + ffmpeg end to end', { skip: missing ?? false, timeout: 18
 
   before(async () => {
     // A short lease so that a publisher whose updates stop is noticed quickly (nginx updates every 2 s).
-    server = await startServer({ env: { STREAMGATE_LIVE_LEASE: '8' } });
+    // The hooks demand a shared secret, which nginx sends in its callback URLs, as deployed.
+    server = await startServer({ env: { STREAMGATE_LIVE_LEASE: '8', STREAMGATE_HOOKS_SECRET: HOOKS_SECRET } });
     const account = server.createAccount('e2e');
     streamAccountId = account.streamAccountId;
     call = api(server, account.apiSecret);
-    nginx = await startNginx({ streamgate: server.url, updateSeconds: 2 });
+    nginx = await startNginx({ streamgate: server.url, updateSeconds: 2, hooksSecret: HOOKS_SECRET });
     rtmp = (stream, token) =>
       `rtmp://127.0.0.1:${nginx.rtmpPort}/live/${stream}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
     receiver = await startReceiver();
@@ -198,6 +201,17 @@ describe('nginx-rtmp + ffmpeg end to end', { skip: missing ?? false, timeout: 18
     await nginx.crash();
     await ff.stop();
     await eventually(async () => !(await isLive('feed1')), 'the lease to lapse', 30_000);
-    nginx = await startNginx({ streamgate: server.url, updateSeconds: 2 });
+    nginx = await startNginx({ streamgate: server.url, updateSeconds: 2, hooksSecret: HOOKS_SECRET });
+  });
+
+  it('an nginx that does not send the hooks secret has every publisher refused', async () => {
+    const stranger = await startNginx({ streamgate: server.url, updateSeconds: 2 });
+    try {
+      const code = await refused(publish(`rtmp://127.0.0.1:${stranger.rtmpPort}/live/feed1?token=${publishToken}`));
+      assert.notEqual(code, 0, 'refused although the token is valid');
+      assert.equal(await isLive('feed1'), false);
+    } finally {
+      await stranger.stop();
+    }
   });
 });

@@ -50,6 +50,8 @@ export interface NginxOptions {
   readonly hls?: HlsOptions | true;
   /** The http port to listen on (default: a free one), e.g. to name it in Streamgate's config first. */
   readonly httpPort?: number;
+  /** Streamgate's STREAMGATE_HOOKS_SECRET, put in every callback URL as `?hooks_secret=`. */
+  readonly hooksSecret?: string;
 }
 
 export interface HlsOptions {
@@ -128,7 +130,8 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const rtmpPort = await freePort();
   const httpPort = options.httpPort ?? (await freePort());
   const hls = options.hls ? hlsConfig(dir, options.streamgate, options.hls === true ? {} : options.hls) : null;
-  const hook = (name: string) => `${options.streamgate}/hooks/nginx-rtmp/${name}`;
+  const secretQuery = options.hooksSecret ? `?hooks_secret=${options.hooksSecret}` : '';
+  const hook = (name: string) => `${options.streamgate}/hooks/nginx-rtmp/${name}${secretQuery}`;
   const user = process.getuid?.() === 0 ? 'user root;' : '';
   const conf = `
 load_module ${RTMP_MODULE};

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       subscribeUrls: ['http://localhost:8080/hls/{streamName}/index.m3u8'],
       jwtTtlSeconds: 60,
       liveLeaseSeconds: 60,
+      hooksSecret: null,
     });
   });
   it('environment, then flags over environment', () => {

@@ -83,19 +83,21 @@ const createToken = async (node: ServerProcess, secret: string, kind: 'publish' 
   return res.body.data as { id: number; token: string; allowedIpAddresses: string[] };
 };
 
-/** A viewer's WebSocket on a node, recording the `active`/`inactive` events it is sent. */
+/** A viewer's WebSocket on a node, recording the `active`/`inactive` events and viewer counts it is sent. */
 async function viewerSocket(node: ServerProcess, jwt: string) {
   const ws = new WebSocket(`${node.url.replace('http', 'ws')}/ws/events?token=${jwt}`);
   const states: string[] = [];
+  const counts: number[] = [];
   ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { type: string; name: string };
+    const m = JSON.parse(String(data)) as { type: string; name: string; data: { viewercount?: number } };
     if (m.type === 'event' && (m.name === 'active' || m.name === 'inactive')) states.push(m.name);
+    if (m.type === 'event' && m.name === 'viewercount') counts.push(m.data.viewercount as number);
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  return { ws, states };
+  return { ws, states, counts };
 }
 
 /** The `feeds` webhooks a receiver got, as `event:streamName` in arrival order. */
@@ -336,6 +338,57 @@ describe('several nodes on one PostgreSQL', { skip }, () => {
       }
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe('viewer count across nodes', { skip }, () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster(probe, { nodes: 2 });
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  it('counts the viewers of every node: each socket hears the cluster-wide total, down again as they leave', async () => {
+    const [a, b] = cluster.nodes as [ServerProcess, ServerProcess];
+    const own = cluster.createAccount('counts');
+    const sub = await createToken(a, own.apiSecret, 'subscribe', { label: 'vc', streams: [{ streamName: 'vc' }] });
+    const jwtAt = async (node: ServerProcess) => {
+      const dir = await api(node, sub.token, 'POST', '/api/director/subscribe', {
+        streamAccountId: own.streamAccountId,
+        streamName: 'vc',
+      });
+      assert.equal(dir.status, 200, JSON.stringify(dir.body));
+      return dir.body.data.jwt as string;
+    };
+    const last = (v: { counts: number[] }) => v.counts[v.counts.length - 1];
+    const onA = await viewerSocket(a, await jwtAt(a));
+    const onB1 = await viewerSocket(b, await jwtAt(b));
+    const onB2 = await viewerSocket(b, await jwtAt(b));
+    try {
+      await waitUntil(
+        '3 everywhere',
+        async () => [last(onA), last(onB1), last(onB2)],
+        (c) => c.every((n) => n === 3),
+      );
+      onB2.ws.close();
+      await waitUntil(
+        '2 everywhere',
+        async () => [last(onA), last(onB1)],
+        (c) => c.every((n) => n === 2),
+      );
+      onA.ws.close();
+      await waitUntil(
+        '1 on B',
+        async () => last(onB1),
+        (n) => n === 1,
+      );
+      // No count above the number of sockets ever open was announced.
+      assert.ok([...onA.counts, ...onB1.counts, ...onB2.counts].every((n) => n >= 1 && n <= 3));
+    } finally {
+      for (const v of [onA, onB1, onB2]) v.ws.close();
     }
   });
 });

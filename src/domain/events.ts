@@ -11,7 +11,8 @@
  * the change, so each change is delivered once cluster-wide rather than once per node.
  */
 
-export interface StreamBusEvent {
+/** A stream started or ended. */
+export interface StreamChange {
   readonly type: 'started' | 'ended';
   /** Internal account id (the store's), not the public streamAccountId. */
   readonly accountId: number;
@@ -20,6 +21,23 @@ export interface StreamBusEvent {
   /** epoch milliseconds */
   readonly at: number;
 }
+
+/**
+ * How many viewers of a stream one node holds now: each node announces its own count, so every
+ * node can add them up into the stream's viewercount. Sent on change and again periodically.
+ */
+export interface ViewerTally {
+  readonly type: 'viewers';
+  /** The announcing node (random per process). */
+  readonly nodeId: string;
+  readonly accountId: number;
+  readonly streamName: string;
+  readonly count: number;
+  /** epoch milliseconds */
+  readonly at: number;
+}
+
+export type StreamBusEvent = StreamChange | ViewerTally;
 
 export type StreamEventListener = (event: StreamBusEvent) => void;
 
@@ -36,14 +54,33 @@ export interface StreamEventBus {
 export function isStreamBusEvent(value: unknown): value is StreamBusEvent {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as Record<string, unknown>;
-  return (
-    (e.type === 'started' || e.type === 'ended') &&
+  const common =
     Number.isSafeInteger(e.accountId) &&
     typeof e.streamName === 'string' &&
-    Number.isSafeInteger(e.tokenId) &&
     typeof e.at === 'number' &&
-    Number.isFinite(e.at)
-  );
+    Number.isFinite(e.at);
+  if (!common) return false;
+  if (e.type === 'started' || e.type === 'ended') return Number.isSafeInteger(e.tokenId);
+  if (e.type === 'viewers') {
+    return (
+      typeof e.nodeId === 'string' &&
+      e.nodeId.length > 0 &&
+      e.nodeId.length <= 64 &&
+      Number.isSafeInteger(e.count) &&
+      (e.count as number) >= 0
+    );
+  }
+  return false;
+}
+
+/** The event's own fields only (whatever else an object received from elsewhere carried). */
+export function cleanEvent(e: StreamBusEvent): StreamBusEvent {
+  if (e.type === 'viewers') {
+    const { type, nodeId, accountId, streamName, count, at } = e;
+    return { type, nodeId, accountId, streamName, count, at };
+  }
+  const { type, accountId, streamName, tokenId, at } = e;
+  return { type, accountId, streamName, tokenId, at };
 }
 
 /**

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { StreamBusEvent, StreamEventBus } from '../domain/events.js';
+import type { StreamBusEvent, StreamEventBus, ViewerTally } from '../domain/events.js';
 import type { LiveLease } from '../domain/model.js';
 import type { JwtSigner } from '../domain/signer.js';
 import type { Store } from '../store/store.js';
@@ -14,7 +15,8 @@ export const EVENTS_PATH = '/ws/events';
  * stream is (or goes) live / stops, and
  * `{"type":"event","name":"viewercount","data":{"streamId":"...","viewercount":N}}` when the number
  * of viewers changes. The first message after connecting is `active` or `inactive` (the current
- * state). The viewer count counts the subscribe-jwt sockets on THIS node (not cluster-wide yet).
+ * state). The viewer count is cluster-wide: each node announces how many subscribe-jwt sockets of
+ * the stream it holds (a `viewers` tally on the bus) and every node adds up the latest tallies.
  */
 export type ViewerEventMessage =
   | { type: 'event'; name: 'active' | 'inactive'; data: { streamId: string } }
@@ -66,8 +68,14 @@ interface Client {
 
 interface StreamGroup {
   readonly key: string;
+  readonly accountId: number;
+  readonly streamName: string;
   readonly streamId: string;
   readonly clients: Set<Client>;
+  /** The viewercount last sent to this group's sockets (null: none yet). */
+  lastSent: number | null;
+  /** The count of viewers this node last announced for the stream. */
+  announced: number;
 }
 
 class Refusal extends Error {
@@ -111,6 +119,10 @@ export class ViewerEvents {
   readonly #unsubscribe: () => void;
   readonly #heartbeat: NodeJS.Timeout;
   #countTimer: NodeJS.Timeout | null = null;
+  /** This process, as named in the viewer tallies it announces. */
+  readonly #nodeId = randomUUID();
+  /** Latest tally of each node, per stream: key -> nodeId -> viewers and when it was heard. */
+  readonly #tallies = new Map<string, Map<string, { count: number; heardAt: number }>>();
   /** Open sockets plus upgrades being checked (each holds a slot against maxConnections). */
   #slots = 0;
   #closed = false;
@@ -235,7 +247,15 @@ export class ViewerEvents {
       this.#slots--;
       return;
     }
-    const group = this.#groups.get(key) ?? { key, streamId: `${streamAccountId}/${streamName}`, clients: new Set() };
+    const group: StreamGroup = this.#groups.get(key) ?? {
+      key,
+      accountId: account.id,
+      streamName,
+      streamId: `${streamAccountId}/${streamName}`,
+      clients: new Set(),
+      lastSent: null,
+      announced: 0,
+    };
     this.#groups.set(key, group);
     const client: Client = { ws, group, viewer: streaming?.role !== 'publish', alive: true, pending: [] };
     group.clients.add(client);
@@ -269,12 +289,76 @@ export class ViewerEvents {
     if (group.clients.size === 0) {
       this.#groups.delete(group.key);
       this.#dirty.delete(group);
+      // The other nodes must stop counting this node's viewers of the stream.
+      if (group.announced !== 0) this.#announce(group.accountId, group.streamName, 0);
     } else if (client.viewer) {
       this.#markCountChanged(group);
     }
   }
 
+  /** Tells every node (this one included, through the bus) how many viewers this node holds. */
+  #announce(accountId: number, streamName: string, count: number): void {
+    const group = this.#groups.get(streamKey(accountId, streamName));
+    if (group) group.announced = count;
+    const tally: ViewerTally = {
+      type: 'viewers',
+      nodeId: this.#nodeId,
+      accountId,
+      streamName,
+      count,
+      at: this.deps.now(),
+    };
+    try {
+      Promise.resolve(this.deps.bus.publish(tally)).catch((err: unknown) =>
+        this.deps.log.warn({ err }, 'viewer count announcement failed'),
+      );
+    } catch (err) {
+      this.deps.log.warn({ err }, 'viewer count announcement failed');
+    }
+  }
+
+  #onTally(tally: ViewerTally): void {
+    const key = streamKey(tally.accountId, tally.streamName);
+    let nodes = this.#tallies.get(key);
+    const known = nodes?.has(tally.nodeId) ?? false;
+    if (tally.count === 0) {
+      nodes?.delete(tally.nodeId);
+      if (nodes?.size === 0) this.#tallies.delete(key);
+    } else {
+      if (!nodes) {
+        nodes = new Map();
+        this.#tallies.set(key, nodes);
+      }
+      nodes.set(tally.nodeId, { count: tally.count, heardAt: this.deps.now() });
+    }
+    const group = this.#groups.get(key);
+    if (!group) return;
+    // A node newly counting viewers of this stream has not heard this node's tally: say it again.
+    if (!known && tally.count > 0 && tally.nodeId !== this.#nodeId && group.announced > 0) {
+      this.#announce(group.accountId, group.streamName, group.announced);
+    }
+    this.#sendTotal(group);
+  }
+
+  /** Sends the cluster-wide viewer count to the group's sockets when it changed. */
+  #sendTotal(group: StreamGroup): void {
+    let total = 0;
+    for (const t of this.#tallies.get(group.key)?.values() ?? []) total += t.count;
+    if (total === group.lastSent) return;
+    group.lastSent = total;
+    const message: ViewerEventMessage = {
+      type: 'event',
+      name: 'viewercount',
+      data: { streamId: group.streamId, viewercount: total },
+    };
+    for (const client of group.clients) this.#send(client, message);
+  }
+
   #onStreamEvent(event: StreamBusEvent): void {
+    if (event.type === 'viewers') {
+      this.#onTally(event);
+      return;
+    }
     const group = this.#groups.get(streamKey(event.accountId, event.streamName));
     if (!group) return;
     const message: ViewerEventMessage = {
@@ -292,14 +376,7 @@ export class ViewerEvents {
       this.#countTimer = null;
       const groups = [...this.#dirty];
       this.#dirty.clear();
-      for (const g of groups) {
-        const message: ViewerEventMessage = {
-          type: 'event',
-          name: 'viewercount',
-          data: { streamId: g.streamId, viewercount: countViewers(g) },
-        };
-        for (const client of g.clients) this.#send(client, message);
-      }
+      for (const g of groups) this.#announce(g.accountId, g.streamName, countViewers(g));
     }, this.#opts.viewerCountDelayMs);
   }
 
@@ -318,6 +395,24 @@ export class ViewerEvents {
   }
 
   #beat(): void {
+    // Tallies of a node not heard for three periods are dropped (the node died); live ones are
+    // repeated every period, so a tally lost in transit is made good within one.
+    const stale = this.deps.now() - 3 * this.#opts.heartbeatMs;
+    for (const [key, nodes] of this.#tallies) {
+      let changed = false;
+      for (const [nodeId, t] of nodes) {
+        if (nodeId !== this.#nodeId && t.heardAt < stale) {
+          nodes.delete(nodeId);
+          changed = true;
+        }
+      }
+      if (nodes.size === 0) this.#tallies.delete(key);
+      const group = this.#groups.get(key);
+      if (changed && group) this.#sendTotal(group);
+    }
+    for (const group of this.#groups.values()) {
+      if (group.announced > 0) this.#announce(group.accountId, group.streamName, group.announced);
+    }
     for (const group of this.#groups.values()) {
       for (const client of group.clients) {
         if (!client.alive) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
+  cleanEvent,
   isStreamBusEvent,
   type StreamBusEvent,
   type StreamEventBus,
@@ -184,8 +185,7 @@ export class PgEventBus implements StreamEventBus {
       return;
     }
     if (envelope.node === this.#node && this.#deliveredLocally.delete(envelope.seq)) return;
-    const { type, accountId, streamName, tokenId, at } = envelope.event;
-    this.#deliver({ type, accountId, streamName, tokenId, at });
+    this.#deliver(cleanEvent(envelope.event));
   }
 
   #deliver(event: StreamBusEvent): void {
@@ -201,8 +201,8 @@ export class PgEventBus implements StreamEventBus {
   async publish(event: StreamBusEvent): Promise<void> {
     if (this.#closed) return;
     const seq = ++this.#seq;
-    const { type, accountId, streamName, tokenId, at } = event;
-    const payload = JSON.stringify({ node: this.#node, seq, event: { type, accountId, streamName, tokenId, at } });
+    const clean = cleanEvent(event);
+    const payload = JSON.stringify({ node: this.#node, seq, event: clean });
     if (!this.#listening) {
       // PostgreSQL will not bring it back to us: this node's own viewers hear it now.
       this.#deliveredLocally.add(seq);
@@ -211,7 +211,7 @@ export class PgEventBus implements StreamEventBus {
         const oldest = this.#deliveredLocally.values().next().value;
         if (oldest !== undefined) this.#deliveredLocally.delete(oldest);
       }
-      this.#deliver({ type, accountId, streamName, tokenId, at });
+      this.#deliver(clean);
     }
     const sql = 'SELECT pg_notify($1, $2)';
     const values = [STREAM_EVENTS_CHANNEL, payload];

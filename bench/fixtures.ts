@@ -50,3 +50,18 @@ export function seedToken(i: number): SeedToken {
       : [];
   return { kind, label: `bench-${i}`, token, streams, allowedOrigins, allowedIpAddresses, requestStream };
 }
+
+/** The column values of token i as both seeders insert them (JSON columns as text). */
+export function seedRow(
+  i: number,
+): [kind: BenchKind, label: string, token: string, streams: string, origins: string, ips: string] {
+  const t = seedToken(i);
+  return [
+    t.kind,
+    t.label,
+    t.token,
+    JSON.stringify(t.streams),
+    JSON.stringify(t.allowedOrigins),
+    JSON.stringify(t.allowedIpAddresses),
+  ];
+}

@@ -7,7 +7,7 @@ import { AccountService } from '../src/domain/accounts.js';
 import { loadSigner } from '../src/domain/signer.js';
 import { PgStore } from '../src/store/postgres/pg-store.js';
 import { createTestDatabase, probePg, type TestDatabase } from '../test/helpers/pg.js';
-import { seedToken } from './fixtures.js';
+import { seedRow } from './fixtures.js';
 
 export interface SeededPg {
   readonly url: string;
@@ -51,17 +51,8 @@ export async function seedPg(tokens: number, log: (line: string) => void): Promi
         const to = Math.min(tokens, from + BATCH);
         const cols: unknown[][] = [[], [], [], [], [], [], [], []];
         for (let i = from; i < to; i++) {
-          const t = seedToken(i);
-          const row = [
-            t.kind,
-            t.label,
-            t.token,
-            addedOn + i,
-            JSON.stringify(t.streams),
-            JSON.stringify(t.allowedOrigins),
-            JSON.stringify(t.allowedIpAddresses),
-            i,
-          ];
+          const [kind, label, token, streams, origins, ips] = seedRow(i);
+          const row = [kind, label, token, addedOn + i, streams, origins, ips, i];
           for (const [c, v] of row.entries()) cols[c]!.push(v);
         }
         await client.query(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AccountService } from '../src/domain/accounts.js';
 import { loadSigner } from '../src/domain/signer.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { seedToken } from './fixtures.js';
+import { seedRow } from './fixtures.js';
 
 export interface SeededDb {
   readonly path: string;
@@ -50,17 +50,8 @@ export async function ensureSeeded(dir: string, tokens: number, log: (line: stri
     const addedOn = Date.now();
     const batch = store.db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const t = seedToken(i);
-        insert.run(
-          account.id,
-          t.kind,
-          t.label,
-          t.token,
-          addedOn + i,
-          JSON.stringify(t.streams),
-          JSON.stringify(t.allowedOrigins),
-          JSON.stringify(t.allowedIpAddresses),
-        );
+        const [kind, label, token, streams, origins, ips] = seedRow(i);
+        insert.run(account.id, kind, label, token, addedOn + i, streams, origins, ips);
       }
     });
     for (let from = 0; from < tokens; from += BATCH) {

@@ -130,8 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   // Viewers hear of a stream through the bus (every node's viewers, with a shared bus); webhooks
   // fire from here, the one node that saw the change, so each is delivered once per cluster.
-  live.on('stream', (e) => {
-    const event = { type: e.type, accountId: e.accountId, streamName: e.streamName, tokenId: e.tokenId, at: e.at };
+  live.on('stream', (event) => {
     // Published after the authorization that raised it has answered (setImmediate keeps the order).
     setImmediate(() => {
       try {
@@ -140,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         app.log.error({ err }, 'stream event publish failed');
       }
     });
-    webhooks.streamEvent(e);
+    webhooks.streamEvent(event);
   });
   app.server.on('upgrade', viewerEvents.handleUpgrade);
   app.addHook('preClose', async () => viewerEvents.close());

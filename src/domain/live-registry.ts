@@ -1,14 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Store } from '../store/store.js';
+import type { StreamChange } from './events.js';
 import type { AcquireResult, LeaseRequest, LiveLease } from './model.js';
 
-export interface StreamEvent {
-  readonly type: 'started' | 'ended';
-  readonly accountId: number;
-  readonly streamName: string;
-  readonly tokenId: number;
-  readonly at: number;
-}
+/** What the registry emits is what the bus carries: a stream started or ended. */
+export type StreamEvent = StreamChange;
 
 /**
  * Which streams are live. A stream is live while a publisher holds an unexpired lease on it:

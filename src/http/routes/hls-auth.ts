@@ -18,6 +18,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JwtSigner } from '../../domain/signer.js';
+import { bearer } from '../auth.js';
 
 export const HLS_AUTH_PATH = '/hooks/hls/auth';
 
@@ -61,13 +62,6 @@ export function hlsStreamOf(requestUri: string): { streamName: string; token: st
   const file = segments[segments.length - 1] as string;
   if (!HLS_FILE.test(file)) return null;
   return { streamName: segments[segments.length - 2] as string, token: query.get('token') };
-}
-
-function bearerOf(req: FastifyRequest): string | null {
-  const h = req.headers.authorization;
-  if (typeof h !== 'string') return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m ? (m[1] as string) : null;
 }
 
 export function checkHlsRequest(
@@ -124,7 +118,7 @@ export function hlsAuthRoutes(app: FastifyInstance, deps: HlsAuthDeps): void {
     const account = req.headers['x-streamgate-account'];
     const outcome = checkHlsRequest(deps, {
       requestUri: typeof uri === 'string' ? uri : undefined,
-      authorization: bearerOf(req),
+      authorization: bearer(req),
       account: typeof account === 'string' && account !== '' ? account : undefined,
     });
     reply.header('cache-control', 'no-store');

@@ -7,9 +7,8 @@
  * when STREAMGATE_HOOKS_SECRET is set, by that shared secret in every callback.
  */
 
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sameDigest } from '../../domain/credentials.js';
+import { hashSecret, sameDigest } from '../../domain/credentials.js';
 import { AppError } from '../../domain/errors.js';
 import { sendError } from '../envelope.js';
 import { mediamtxHooks } from './hooks-mediamtx.js';
@@ -22,21 +21,19 @@ export type { HookDeps } from './hooks-shared.js';
 export const HOOKS_SECRET_HEADER = 'x-streamgate-hooks-secret';
 export const HOOKS_SECRET_PARAM = 'hooks_secret';
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
 /**
  * An onRequest check of the shared hooks secret: from the callback URL's query (`hooks_secret`,
  * the first value if repeated, since media servers put the configured URL's query first) or the
  * header. Digests are compared in constant time, so the answer time says nothing of the secret.
  */
 function requireHooksSecret(secret: string) {
-  const expected = digest(secret);
+  const expected = hashSecret(secret);
   return (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const query = req.query as Record<string, string | string[] | undefined>;
     const fromQuery = query[HOOKS_SECRET_PARAM];
     const header = req.headers[HOOKS_SECRET_HEADER];
     const given = (Array.isArray(fromQuery) ? fromQuery[0] : fromQuery) ?? (Array.isArray(header) ? header[0] : header);
-    if (given !== undefined && sameDigest(digest(given), expected)) return done();
+    if (given !== undefined && sameDigest(hashSecret(given), expected)) return done();
     sendError(reply, new AppError('UNAUTHORIZED', 'Unauthorized: hooks secret required'));
   };
 }

@@ -20,6 +20,7 @@ import type { Store } from '../src/store/store.js';
 import { StoreUnavailableError } from '../src/store/store-errors.js';
 import { createTestDatabase, type PgProbe, pgRequired, probePg, type TestDatabase } from './helpers/pg.js';
 import { freePort, runCli } from './helpers/server-process.js';
+import { tokenState, uniq } from './helpers/store-fixtures.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
 
 interface Fixture {
@@ -27,26 +28,6 @@ interface Fixture {
   /** Another store on the same database (another pool, as another node would have). */
   another(): Promise<Store>;
   dispose(): Promise<void>;
-}
-
-const uniq = (prefix = 'x') => `${prefix}${randomBytes(6).toString('hex')}`;
-
-function tokenState(over: Partial<TokenState> = {}): TokenState {
-  return {
-    label: 'label',
-    token: randomBytes(24).toString('hex'),
-    expiresOn: null,
-    isActive: true,
-    streams: [{ streamName: 'feed', isRegex: false }],
-    allowedOrigins: [],
-    allowedIpAddresses: [],
-    bindIpsOnUsage: 0,
-    subscribeRequiresAuth: false,
-    record: false,
-    multisource: false,
-    tracking: null,
-    ...over,
-  };
 }
 
 function webhookState(over: Partial<WebhookState> = {}): WebhookState {

@@ -47,7 +47,7 @@ async function wsApp(options: Partial<ViewerEventsOptions> = {}): Promise<WsApp>
   const dir = mkdtempSync(join(tmpdir(), 'streamgate-ws-'));
   const dbPath = join(dir, 'test.db');
   const config = loadConfig({ STREAMGATE_DATABASE_URL: `sqlite:${dbPath}` });
-  const store = new SqliteStore(dbPath);
+  const store = new SqliteStore(dbPath, { server: true });
   await store.migrate();
   const app = await buildApp({ store, config, logger: false, viewerEvents: { viewerCountDelayMs: 0, ...options } });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -74,7 +74,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (env STREAMGATE_LOG_LEVEL)')
     .action(async (flags: ConfigOverrides) => {
       const config = loadConfig(process.env, flags);
-      const store = await openStore(config.databaseUrl);
+      const store = await openStore(config.databaseUrl, { server: true });
       // Several nodes on one PostgreSQL: stream events reach the viewers of every node.
       if (store instanceof PgStore) {
         const pool = store.pool;

@@ -37,7 +37,7 @@ export async function testApp(
   const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'streamgate-test-'));
   const dbPath = options.dbPath ?? join(dir as string, 'test.db');
   const config = loadConfig({ ...options.env, STREAMGATE_DATABASE_URL: `sqlite:${dbPath}` });
-  const store = new SqliteStore(dbPath);
+  const store = new SqliteStore(dbPath, { server: true });
   await store.migrate();
   const app = await buildApp({ store, config, logger: false, now: options.now });
   await app.ready();

@@ -21,6 +21,7 @@ import type {
 } from '../../domain/model.js';
 import { type AccountRow, type LeaseRow, type SecretRow, toAccount, toLease, toSecret } from '../rows.js';
 import type { Store } from '../store.js';
+import { DecisionCache } from './decision-cache.js';
 import { sqliteMigrations } from './migrations.js';
 
 interface TokenRow {
@@ -96,6 +97,45 @@ export function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * Open as the file's one server: take its server lock (construction throws
+   * `ServerLockedError` while another server holds it) and answer access decisions from memory
+   * (`DecisionCache`). Only a server may write tokens and leases; the CLI, which opens the file
+   * without this option, writes accounts and API secrets only. An in-memory database is always
+   * its own only writer.
+   */
+  readonly server?: boolean;
+}
+
+/** Another server holds the SQLite file's server lock. */
+export class ServerLockedError extends Error {
+  constructor(readonly path: string) {
+    super(
+      `another Streamgate server is already running on ${path}: a SQLite file serves one server process ` +
+        '(run several nodes on PostgreSQL, see docs/multi-node.md)',
+    );
+    this.name = 'ServerLockedError';
+  }
+}
+
+/**
+ * Holds `<path>-server.lock` in an exclusive SQLite transaction for the connection's lifetime.
+ * SQLite locks are POSIX record locks: the system drops them when the process ends, even by
+ * kill -9, so a crashed server never leaves the file locked.
+ */
+function takeServerLock(path: string): Database.Database {
+  const lock = new Database(`${path}-server.lock`, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new ServerLockedError(path);
+    throw err;
+  }
+}
+
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each
  * method runs to completion before another starts; multi-statement changes still use
@@ -106,10 +146,23 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #decodedTokens = new Map<number, TokenRecord>();
+  readonly #soleWriter: boolean;
+  readonly #serverLock: Database.Database | null;
+  readonly #path: string;
+  /** Set once the schema exists, for a sole writer only. */
+  #cache: DecisionCache | null = null;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.#path = path;
+    this.#soleWriter = path === ':memory:' || options.server === true;
+    this.#serverLock = options.server === true && path !== ':memory:' ? takeServerLock(path) : null;
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      this.#serverLock?.close();
+      throw err;
+    }
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode loses nothing on a process crash (kill -9), only on power loss.
     this.db.pragma('synchronous = NORMAL');
@@ -136,8 +189,21 @@ export class SqliteStore implements Store {
     const applied = new Set(
       (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
     );
-    for (const m of sqliteMigrations) {
-      if (applied.has(m.version)) continue;
+    const pending = sqliteMigrations.filter((m) => !applied.has(m.version));
+    // A running server keeps decision reads in memory and learns only of its own writes: the
+    // schema is changed by a server as it starts, or by the CLI while no server runs.
+    if (pending.length > 0 && this.#path !== ':memory:' && !this.#serverLock) {
+      try {
+        takeServerLock(this.#path).close();
+      } catch (err) {
+        if (!(err instanceof ServerLockedError)) throw err;
+        throw new Error(
+          `${this.#path} needs schema migrations, but a Streamgate server is running on it: stop the server, ` +
+            'then migrate (or start the new version, which migrates as it starts)',
+        );
+      }
+    }
+    for (const m of pending) {
       this.db
         .transaction(() => {
           this.db.exec(m.sql);
@@ -147,6 +213,16 @@ export class SqliteStore implements Store {
         })
         .immediate();
     }
+    if (this.#soleWriter && !this.#cache) {
+      // REPLACE deletes the rows it replaces; only with recursive triggers do their DELETE triggers fire.
+      this.db.pragma('recursive_triggers = ON');
+      this.#cache = new DecisionCache(this.db);
+    }
+  }
+
+  /** The decision cache, when this store is its file's only writer and migrated (for tests). */
+  get decisionCache(): DecisionCache | null {
+    return this.#cache;
   }
 
   async ping(): Promise<void> {
@@ -155,6 +231,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    if (this.#serverLock?.open) this.#serverLock.close();
   }
 
   async createAccount(input: { name: string; streamAccountId: string }): Promise<Account> {
@@ -339,6 +416,16 @@ export class SqliteStore implements Store {
     streamName: string,
     now: number,
   ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
+    if (this.#cache) return this.#cachedDecisionRead(this.#cache, kind, by, streamName, now);
+    return this.#uncachedDecisionRead(kind, by, streamName, now);
+  }
+
+  #uncachedDecisionRead(
+    kind: TokenKind,
+    by: { readonly value: string } | { readonly id: number },
+    streamName: string,
+    now: number,
+  ): { token: TokenRecord; liveLeases: number } | null {
     const live =
       '(SELECT count(*) FROM live_leases l WHERE l.account_id = t.account_id AND l.stream_name = ? AND l.expires_on > ?)';
     const head = (
@@ -353,6 +440,38 @@ export class SqliteStore implements Store {
     if (!head) return null;
     const token = this.#decoded(head, kind);
     return token ? { token, liveLeases: head.live } : null;
+  }
+
+  /** tokenForDecision for the only writer of the file: memory first, one statement per miss. */
+  #cachedDecisionRead(
+    cache: DecisionCache,
+    kind: TokenKind,
+    by: { readonly value: string } | { readonly id: number },
+    streamName: string,
+    now: number,
+  ): { token: TokenRecord; liveLeases: number } | null {
+    // Inside a transaction a row may be uncommitted (a rollback fires no trigger): read, keep nothing.
+    if (this.db.inTransaction) return this.#uncachedDecisionRead(kind, by, streamName, now);
+    let token = cache.token(kind, by);
+    if (!token) {
+      const row = (
+        'value' in by
+          ? this.#stmt('SELECT * FROM tokens WHERE token = ? AND kind = ?').get(by.value, kind)
+          : this.#stmt('SELECT * FROM tokens WHERE id = ? AND kind = ?').get(by.id, kind)
+      ) as TokenRow | undefined;
+      if (!row) return null;
+      token = cache.keepToken(Object.freeze(toToken(row)));
+    }
+    let expiries = cache.leaseExpiries(token.accountId, streamName);
+    if (!expiries) {
+      expiries = this.#stmt('SELECT expires_on FROM live_leases WHERE account_id = ? AND stream_name = ?')
+        .pluck()
+        .all(token.accountId, streamName) as number[];
+      cache.keepLeaseExpiries(token.accountId, streamName, expiries);
+    }
+    let liveLeases = 0;
+    for (const e of expiries) if (e > now) liveLeases++;
+    return { token, liveLeases };
   }
 
   /**

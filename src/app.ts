@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { Config } from './config.js';
 import { AccessService } from './domain/access.js';
 import { AccountService } from './domain/accounts.js';
@@ -13,7 +19,8 @@ import { TokenService } from './domain/tokens.js';
 import { type WebhookDeliveryOptions, WebhookService } from './domain/webhooks.js';
 import { requireApiSecret } from './http/auth.js';
 import { type ClientIpResolver, createClientIpResolver } from './http/client-ip.js';
-import { sendError } from './http/envelope.js';
+import { DirectorFastPath, type NodeHandler } from './http/director-fast.js';
+import { renderThrown, sendError } from './http/envelope.js';
 import { parseJsonBody } from './http/json-body.js';
 import { accountRoutes } from './http/routes/account.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
@@ -43,6 +50,8 @@ export interface AppDeps {
   readonly webhookDelivery?: Partial<Omit<WebhookDeliveryOptions, 'log'>>;
   /** Viewer WebSocket limits and timings. */
   readonly viewerEvents?: Partial<ViewerEventsOptions>;
+  /** Answer director calls on node:http ahead of Fastify (default true; false for comparisons). */
+  readonly directorFastPath?: boolean;
 }
 
 export interface Services {
@@ -75,6 +84,8 @@ export function redactUrl(url: string): string {
 
 /** Builds the whole HTTP application around its dependencies; it never listens by itself. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  let fastifyHandler: NodeHandler | null = null;
+  let requestHandler: NodeHandler | null = null;
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
@@ -95,6 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // Fastify's own HTTP/1 server, with the director fast path in front of its handler.
+    serverFactory: (handler, options) => {
+      fastifyHandler = handler;
+      const timeouts = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = createServer((req, res) => (requestHandler ?? handler)(req, res));
+      server.keepAliveTimeout = timeouts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = timeouts.requestTimeout ?? 0;
+      server.setTimeout(timeouts.connectionTimeout ?? 0);
+      return server;
+    },
   });
 
   const now = deps.now ?? Date.now;
@@ -172,12 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
+  const sendThrown = (reply: FastifyReply, err: unknown) => {
+    const { status, body } = renderThrown(err, reply.log);
+    return reply.code(status).send(body);
+  };
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
-    if (err instanceof AppError) return sendError(reply, err);
-    if (err instanceof StoreUnavailableError) {
-      req.log.warn({ err, detail: err.detail }, 'database unavailable');
-      return sendError(reply, new AppError('DATABASE_UNAVAILABLE', 'Database unavailable: try again shortly'));
-    }
+    if (err instanceof AppError || err instanceof StoreUnavailableError) return sendThrown(reply, err);
     if (err.validation) {
       return sendError(reply, errors.validation(fieldErrorsFromAjv(err.validation as never, err.validationContext)));
     }
@@ -198,8 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, new AppError('VALIDATION_FAILED', err.message));
     }
-    req.log.error({ err }, 'unhandled error');
-    return sendError(reply, new AppError('INTERNAL', 'Internal server error'));
+    return sendThrown(reply, err);
   });
 
   app.setNotFoundHandler((req, reply) =>
@@ -231,6 +251,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (deps.directorFastPath !== false) {
+    const fast = new DirectorFastPath(services, app.log, randomUUID);
+    if (!fastifyHandler) throw new Error('Fastify did not hand over its request handler');
+    requestHandler = fast.handler(fastifyHandler);
+    app.addHook('preClose', async () => fast.close());
+  }
 
   healthRoutes(app, deps.store);
   webRoutes(app);

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../domain/accounts.js';
 import { errors } from '../domain/errors.js';
@@ -12,7 +13,12 @@ declare module 'fastify' {
 
 /** The credential of an `Authorization: Bearer <value>` header, or null. */
 export function bearer(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
+  return bearerOf(request.headers);
+}
+
+/** The credential of the `Authorization: Bearer <value>` header among `headers`, or null. */
+export function bearerOf(headers: IncomingHttpHeaders): string | null {
+  const header = headers.authorization;
   if (typeof header !== 'string') return null;
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match ? (match[1] as string) : null;

@@ -4,7 +4,7 @@
  * `{"streams": [{"streamName": ".*", "isRegex": true}, ]}` and its users paste that.
  */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  if (!NOT_BLANK.test(text)) return undefined;
   try {
     // The reviver costs a call per key, so it only runs when a forbidden key could be present
     // (spelled out, or hidden behind a \u escape).
@@ -17,6 +17,7 @@ export function parseJsonBody(text: string): unknown {
 }
 
 const MAYBE_FORBIDDEN = /__proto__|constructor|prototype|\\u/;
+const NOT_BLANK = /\S/;
 
 /** Keys that could reach Object.prototype through a careless merge are refused outright. */
 function rejectProtoKeys(key: string, value: unknown): unknown {

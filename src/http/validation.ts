@@ -47,6 +47,22 @@ export function controlCharacterErrors(data: unknown, path = ''): ErrorObject[] 
   return [];
 }
 
+const NONE: ErrorObject[] = [];
+
+/** Whether any string in `data`, key or value, holds a control character (no allocation). */
+export function hasControlCharacter(data: unknown): boolean {
+  if (typeof data === 'string') return CONTROL_CHARACTER.test(data);
+  if (typeof data !== 'object' || data === null) return false;
+  if (Array.isArray(data)) {
+    for (const v of data) if (hasControlCharacter(v)) return true;
+    return false;
+  }
+  for (const k in data) {
+    if (CONTROL_CHARACTER.test(k) || hasControlCharacter((data as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 export function validatorCompiler({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) {
@@ -54,7 +70,7 @@ export function validatorCompiler({ schema, httpPart }: { schema: FastifySchema;
   const check = ajv.compile(schema as object);
   const validate: Validate = (data: unknown) => {
     const valid = check(data);
-    const control = controlCharacterErrors(data);
+    const control = hasControlCharacter(data) ? controlCharacterErrors(data) : NONE;
     validate.errors = valid && control.length === 0 ? null : [...(valid ? [] : (check.errors ?? [])), ...control];
     return valid && control.length === 0;
   };

@@ -1,14 +1,16 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../../config.js';
 import type { AccessService, Requester } from '../../domain/access.js';
-import type { Denied } from '../../domain/denials.js';
+import { type Denied, deny } from '../../domain/denials.js';
 import type { Account } from '../../domain/model.js';
 import type { JwtSigner } from '../../domain/signer.js';
-import { bearer } from '../auth.js';
+import { bearerOf } from '../auth.js';
 import type { ClientIpResolver } from '../client-ip.js';
-import { ok } from '../envelope.js';
+import { type FailBody, ok } from '../envelope.js';
+import { replayPreread } from '../preread.js';
 import { FailOut, Nullable, success } from '../schemas.js';
 
 const StreamName = Type.String({ minLength: 1, maxLength: 128 });
@@ -35,10 +37,30 @@ export const DirectorSubscribeBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A refusal in the fail envelope with its exact message and machine code. */
+export function deniedBody(d: Denied): FailBody {
+  return { status: 'fail', data: { message: d.message, code: d.code } };
+}
+
 /** Renders a refusal in the fail envelope with its exact message and machine code. */
 export function sendDenied(reply: FastifyReply, d: Denied): FastifyReply {
-  return reply.code(d.status).send({ status: 'fail', data: { message: d.message, code: d.code } });
+  return reply.code(d.status).send(deniedBody(d));
 }
+
+/** A director answer, rendered alike by the Fastify routes and the node:http fast path. */
+export interface DirectorAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** What a director request carries, from whichever server read it. */
+export interface DirectorRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+export type PublishBody = Static<typeof DirectorPublishBody>;
+export type SubscribeBody = Static<typeof DirectorSubscribeBody>;
 
 export interface DirectorDeps {
   readonly access: AccessService;
@@ -49,7 +71,7 @@ export interface DirectorDeps {
 }
 
 /** Who is asking, from the socket (or trusted proxies) and the Origin header. */
-export function requester(req: FastifyRequest, clientIp: ClientIpResolver): Requester {
+export function requester(req: DirectorRequest, clientIp: ClientIpResolver): Requester {
   const origin = req.headers.origin;
   return {
     ip: clientIp.resolve(req.socket.remoteAddress, req.headers),
@@ -58,12 +80,27 @@ export function requester(req: FastifyRequest, clientIp: ClientIpResolver): Requ
   };
 }
 
-function fill(templates: readonly string[], account: Account, streamName: string): string[] {
-  return templates.map((t) =>
-    t
-      .replaceAll('{streamAccountId}', encodeURIComponent(account.streamAccountId))
-      .replaceAll('{streamName}', encodeURIComponent(streamName)),
-  );
+/** A URL template split at its placeholders: literal text, then placeholder, alternately. */
+type CompiledTemplate = readonly string[];
+const compiledTemplates = new WeakMap<readonly string[], readonly CompiledTemplate[]>();
+const PLACEHOLDER = /(\{streamAccountId\}|\{streamName\})/;
+
+/** The URLs of `templates` for one stream, placeholders filled in (URL-encoded). */
+export function fill(templates: readonly string[], account: Account, streamName: string): string[] {
+  let compiled = compiledTemplates.get(templates);
+  if (!compiled) {
+    compiled = templates.map((t) => t.split(PLACEHOLDER));
+    compiledTemplates.set(templates, compiled);
+  }
+  const accountId = encodeURIComponent(account.streamAccountId);
+  const name = encodeURIComponent(streamName);
+  return compiled.map((parts) => {
+    let url = parts[0] as string;
+    for (let i = 1; i < parts.length; i += 2) {
+      url += (parts[i] === '{streamName}' ? name : accountId) + (parts[i + 1] as string);
+    }
+    return url;
+  });
 }
 
 /** Claims of a director jwt: who may do what on which stream, for media servers to check. */
@@ -81,30 +118,107 @@ export function directorClaims(
 ): Record<string, unknown> {
   const iat = Math.floor(deps.now() / 1000);
   const streamId = `${input.account.streamAccountId}/${input.streamName}`;
+  // Optional members are added to a literal rather than spread in: objects of one fixed shape
+  // keep JSON.stringify (run on every signature) on its fast path.
+  const streaming: Record<string, unknown> = {
+    role: input.role,
+    streamAccountId: input.account.streamAccountId,
+    streamName: input.streamName,
+    streamId,
+    tokenId: input.tokenId,
+    clientIp: input.clientIp,
+  };
+  if (input.trackingId) streaming.trackingId = input.trackingId;
+  if (input.customViewerData) streaming.customViewerData = input.customViewerData;
   return {
     iss: deps.config.publicUrl,
     sub: streamId,
     iat,
     exp: iat + deps.config.jwtTtlSeconds,
-    streaming: {
-      role: input.role,
-      streamAccountId: input.account.streamAccountId,
-      streamName: input.streamName,
-      streamId,
-      tokenId: input.tokenId,
-      clientIp: input.clientIp,
-      ...(input.trackingId ? { trackingId: input.trackingId } : {}),
-      ...(input.customViewerData ? { customViewerData: input.customViewerData } : {}),
-    },
+    streaming,
     // MediaMTX `authMethod: jwt` reads its permissions from this claim.
     mediamtx_permissions: [{ action: input.role === 'publish' ? 'publish' : 'read', path: input.streamName }],
+  };
+}
+
+/** POST /api/director/publish on a body that passed DirectorPublishBody. */
+export async function directorPublish(
+  deps: DirectorDeps,
+  req: DirectorRequest,
+  body: PublishBody,
+): Promise<DirectorAnswer> {
+  const who = requester(req, deps.clientIp);
+  const decision = await deps.access.authorizePublish({
+    credential: bearerOf(req.headers),
+    streamName: body.streamName,
+    sourceId: body.sourceId ?? null,
+    who,
+  });
+  if (!decision.allowed) return { status: decision.status, body: deniedBody(decision) };
+  const { account, token } = decision;
+  if (body.streamAccountId && body.streamAccountId !== account.streamAccountId) {
+    return { status: 401, body: deniedBody(deny('STREAM_NAME_NOT_ALLOWED')) };
+  }
+  const jwt = deps.signer.sign(
+    directorClaims(deps, {
+      role: 'publish',
+      account,
+      streamName: body.streamName,
+      tokenId: token.id,
+      clientIp: who.ip,
+    }),
+  );
+  return {
+    status: 200,
+    body: ok({
+      urls: fill(deps.config.publishUrls, account, body.streamName),
+      jwt,
+      streamAccountId: account.streamAccountId,
+      subscribeRequiresAuth: token.subscribeRequiresAuth,
+    }),
+  };
+}
+
+/** POST /api/director/subscribe on a body that passed DirectorSubscribeBody. */
+export async function directorSubscribe(
+  deps: DirectorDeps,
+  req: DirectorRequest,
+  body: SubscribeBody,
+): Promise<DirectorAnswer> {
+  const who = requester(req, deps.clientIp);
+  const decision = await deps.access.authorizeSubscribe({
+    streamAccountId: body.streamAccountId ?? null,
+    streamName: body.streamName,
+    credential: bearerOf(req.headers),
+    who,
+  });
+  if (!decision.allowed) return { status: decision.status, body: deniedBody(decision) };
+  const jwt = deps.signer.sign(
+    directorClaims(deps, {
+      role: 'subscribe',
+      account: decision.account,
+      streamName: body.streamName,
+      tokenId: decision.tokenId,
+      clientIp: who.ip,
+      trackingId: decision.trackingId,
+      customViewerData: decision.customViewerData,
+    }),
+  );
+  return {
+    status: 200,
+    body: ok({
+      urls: fill(deps.config.subscribeUrls, decision.account, body.streamName),
+      jwt,
+      streamAccountId: decision.account.streamAccountId,
+    }),
   };
 }
 
 export function directorRoutes(app: FastifyInstance, deps: DirectorDeps): void {
   const tags = ['Director'];
 
-  app.post<{ Body: Static<typeof DirectorPublishBody> }>('/api/director/publish', {
+  app.post<{ Body: PublishBody }>('/api/director/publish', {
+    preParsing: replayPreread,
     schema: {
       tags,
       summary: 'Authorize a publisher: URLs and a short-lived jwt for the media server',
@@ -126,42 +240,13 @@ export function directorRoutes(app: FastifyInstance, deps: DirectorDeps): void {
       },
     },
     handler: async (req, reply) => {
-      const who = requester(req, deps.clientIp);
-      const decision = await deps.access.authorizePublish({
-        credential: bearer(req),
-        streamName: req.body.streamName,
-        sourceId: req.body.sourceId ?? null,
-        who,
-      });
-      if (!decision.allowed) return sendDenied(reply, decision);
-      const { account, token } = decision;
-      if (req.body.streamAccountId && req.body.streamAccountId !== account.streamAccountId) {
-        return sendDenied(reply, {
-          allowed: false,
-          code: 'STREAM_NAME_NOT_ALLOWED',
-          message: 'StreamName is not valid for token',
-          status: 401,
-        });
-      }
-      const jwt = deps.signer.sign(
-        directorClaims(deps, {
-          role: 'publish',
-          account,
-          streamName: req.body.streamName,
-          tokenId: token.id,
-          clientIp: who.ip,
-        }),
-      );
-      return ok({
-        urls: fill(deps.config.publishUrls, account, req.body.streamName),
-        jwt,
-        streamAccountId: account.streamAccountId,
-        subscribeRequiresAuth: token.subscribeRequiresAuth,
-      });
+      const answer = await directorPublish(deps, req, req.body);
+      return reply.code(answer.status).send(answer.body);
     },
   });
 
-  app.post<{ Body: Static<typeof DirectorSubscribeBody> }>('/api/director/subscribe', {
+  app.post<{ Body: SubscribeBody }>('/api/director/subscribe', {
+    preParsing: replayPreread,
     schema: {
       tags,
       summary: 'Authorize a viewer: URLs and a short-lived jwt for the media server',
@@ -178,30 +263,8 @@ export function directorRoutes(app: FastifyInstance, deps: DirectorDeps): void {
       },
     },
     handler: async (req, reply) => {
-      const who = requester(req, deps.clientIp);
-      const decision = await deps.access.authorizeSubscribe({
-        streamAccountId: req.body.streamAccountId ?? null,
-        streamName: req.body.streamName,
-        credential: bearer(req),
-        who,
-      });
-      if (!decision.allowed) return sendDenied(reply, decision);
-      const jwt = deps.signer.sign(
-        directorClaims(deps, {
-          role: 'subscribe',
-          account: decision.account,
-          streamName: req.body.streamName,
-          tokenId: decision.tokenId,
-          clientIp: who.ip,
-          trackingId: decision.trackingId,
-          customViewerData: decision.customViewerData,
-        }),
-      );
-      return ok({
-        urls: fill(deps.config.subscribeUrls, decision.account, req.body.streamName),
-        jwt,
-        streamAccountId: decision.account.streamAccountId,
-      });
+      const answer = await directorSubscribe(deps, req, req.body);
+      return reply.code(answer.status).send(answer.body);
     },
   });
 

@@ -206,8 +206,17 @@ export function parseIpAddress(text: string): ParsedIp | null {
   return { family: 6, text: formatIpv6(scratch), bytes };
 }
 
+/** Canonical forms of recently seen addresses (every request of a connection has the same). */
+const canonicalForms = new Map<string, string | null>();
+const CANONICAL_FORMS_LIMIT = 4096;
+
 export function canonicalIp(text: string): string | null {
-  return parseIpAddress(text)?.text ?? null;
+  const known = canonicalForms.get(text);
+  if (known !== undefined) return known;
+  const canonical = parseIpAddress(text)?.text ?? null;
+  if (canonicalForms.size >= CANONICAL_FORMS_LIMIT) canonicalForms.clear();
+  canonicalForms.set(text, canonical);
+  return canonical;
 }
 
 interface CompiledRule {

@@ -247,3 +247,21 @@ describe('origin-rule properties', () => {
     );
   });
 });
+
+describe('originHost remembers what it parsed', () => {
+  it('answers the same for a value seen before, and past its memory limit', () => {
+    const values = ['https://A.Example.com:8443', 'null', 'http://[::1]:80', 'example.org', 'https://x..y.com', ''];
+    const first = values.map((v) => originHost(v));
+    assert.deepEqual(first, ['a.example.com', null, '::1', 'example.org', null, null]);
+    // thousands of other origins overflow the memory, which starts over
+    for (let i = 0; i < 5000; i++) assert.equal(originHost(`https://site-${i}.test`), `site-${i}.test`);
+    assert.deepEqual(
+      values.map((v) => originHost(v)),
+      first,
+    );
+    assert.deepEqual(
+      values.map((v) => originHost(v)),
+      first,
+    );
+  });
+});

@@ -32,7 +32,21 @@ export function validateOriginPattern(pattern: string): string | null {
   return null;
 }
 
+/** Hosts of recently seen Origin values: a site's viewers all send the same few. */
+const knownHosts = new Map<string, string | null>();
+const KNOWN_HOSTS_LIMIT = 4096;
+
+/** The lowercased host an Origin header names (no brackets for IPv6), or null. */
 export function originHost(origin: string): string | null {
+  const known = knownHosts.get(origin);
+  if (known !== undefined) return known;
+  const host = parseOriginHost(origin);
+  if (knownHosts.size >= KNOWN_HOSTS_LIMIT) knownHosts.clear();
+  knownHosts.set(origin, host);
+  return host;
+}
+
+function parseOriginHost(origin: string): string | null {
   if (origin === '' || origin === 'null') return null;
   // Without "://" the URL parser would take "example.com:8080" as scheme "example.com:".
   const withScheme = origin.includes('://') ? origin : `http://${origin}`;

@@ -249,4 +249,16 @@ describe('stream-rule properties', () => {
       }),
     );
   });
+
+  it('one matcher asked a sequence of names answers each as a fresh matcher would (the kept verdict)', () => {
+    const rules = [regex('(?:feed|live)-[0-9]+'), { streamName: 'exact', isRegex: false }];
+    const names = fc.constantFrom('feed-1', 'live-22', 'feed-x', 'exact', 'other', 'feed-1', 'FEED-1', '');
+    fc.assert(
+      fc.property(fc.array(names, { maxLength: 40 }), (sequence) => {
+        const kept = compileStreamRules(rules);
+        for (const n of sequence) assert.equal(kept.matches(n), compileStreamRules(rules).matches(n), n);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -79,13 +79,26 @@ export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher 
       // Validation should have refused it; a rule we cannot run must grant nothing.
     }
   }
+  if (patterns.length === 0) return { matches: (streamName) => exact.has(streamName) };
+  // A token is used over and over for the same stream (a publisher reconnecting, the viewers of
+  // one stream sharing a subscribe token): the last verdict of the patterns is kept, since a
+  // pattern call crosses into RE2's native code and costs far more than the comparison.
+  let lastName: string | null = null;
+  let lastVerdict = false;
   return {
     matches(streamName: string): boolean {
       if (exact.has(streamName)) return true;
+      if (streamName === lastName) return lastVerdict;
+      let verdict = false;
       for (const pattern of patterns) {
-        if (pattern.test(streamName)) return true;
+        if (pattern.test(streamName)) {
+          verdict = true;
+          break;
+        }
       }
-      return false;
+      lastName = streamName;
+      lastVerdict = verdict;
+      return verdict;
     },
   };
 }

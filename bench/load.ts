@@ -17,6 +17,8 @@ export interface LoadOptions {
    * all of them were sent (and the warm-up time has passed), so it sees the steady state.
    */
   readonly prime?: readonly Buffer[];
+  /** CPU seconds the server has used so far (read at the window's edges), when known. */
+  readonly serverCpu?: () => number;
 }
 
 export interface LoadResult {
@@ -29,6 +31,8 @@ export interface LoadResult {
   readonly errors: number;
   /** The first refused answer's body, to say why. */
   readonly firstFailure: string | null;
+  /** Server CPU time per answered request in the window, in microseconds (NaN when unknown). */
+  readonly cpuUsPerRequest: number;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -118,11 +122,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   await new Promise((r) => setTimeout(r, opts.warmupSeconds * 1000));
   while (primeNext < prime.length && errors === 0) await new Promise((r) => setTimeout(r, 20));
+  const cpuBefore = opts.serverCpu?.() ?? Number.NaN;
   measuring = true;
   const started = performance.now();
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
+  const cpuUsed = (opts.serverCpu?.() ?? Number.NaN) - cpuBefore;
   stopping = true;
   // Sockets end after their in-flight answer; a stuck server must not hang the benchmark.
   const killer = setTimeout(() => {
@@ -140,5 +146,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     non2xx,
     errors,
     firstFailure,
+    cpuUsPerRequest: (cpuUsed * 1e6) / measuredRequests,
   };
 }

@@ -6,13 +6,13 @@
  * Then two Streamgate nodes on one PostgreSQL database seeded alike (bench/two-node-pg.ts), with
  * the ratio to one SQLite node at the same token count; skipped, saying why, without PostgreSQL.
  *
- * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_SECONDS (5), BENCH_WARMUP (1),
+ * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_ROUNDS (3), BENCH_SECONDS (3 per round), BENCH_WARMUP (3),
  * BENCH_CONNECTIONS (32), BENCH_SAMPLE (4000 tokens per kind), BENCH_DIR (.tmp/bench),
  * BENCH_PG_TOKENS (100000; 0 skips the PostgreSQL run). PostgreSQL is found as the tests find it
  * (127.0.0.1:5432, or STREAMGATE_TEST_PG_URL).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,8 +37,9 @@ const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(
   if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_SIZES: '${s}' is not an integer >= 2`);
   return n;
 });
-const seconds = envNumber('BENCH_SECONDS', 5);
-const warmupSeconds = envNumber('BENCH_WARMUP', 1);
+const seconds = envNumber('BENCH_SECONDS', 3);
+const rounds = Math.floor(envNumber('BENCH_ROUNDS', 3));
+const warmupSeconds = envNumber('BENCH_WARMUP', 3);
 const connections = Math.floor(envNumber('BENCH_CONNECTIONS', 32));
 const sampleSize = Math.floor(envNumber('BENCH_SAMPLE', 4000));
 const dir = resolve(process.env.BENCH_DIR ?? join(here, '..', '.tmp', 'bench'));
@@ -53,16 +54,34 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Server {
   readonly port: number;
+  /** CPU seconds (user + system) the server process has used. */
+  cpu(): number;
   stop(): Promise<void>;
+}
+
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds of a process from /proc (Linux); NaN elsewhere. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function startServer(script: string, args: string[]): Promise<Server> {
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of each Streamgate server process there.
   const profile =
-    process.env.BENCH_PROFILE && script === 'serve-streamgate.ts'
+    process.env.BENCH_PROFILE && script === 'serve-streamgate.mjs'
       ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
       : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', join(here, script), ...args], {
+  // Plain node on the compiled dist/, as `npm start` runs: no TypeScript loader in the servers.
+  const child: ChildProcess = spawn(process.execPath, [...profile, join(here, script), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -77,6 +96,7 @@ async function startServer(script: string, args: string[]): Promise<Server> {
   });
   return {
     port,
+    cpu: () => processCpuSeconds(child.pid),
     async stop() {
       child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -112,14 +132,25 @@ interface Measured extends LoadResult {
 
 const failures: string[] = [];
 
-async function measure(name: string, port: number, requests: Buffer[]): Promise<Measured> {
-  // Every sampled request once before measuring: a token's first use is cold (its index and
-  // table pages come from the OS, its rules get compiled), and at 1M tokens a short warm-up
-  // would not reach them all, so the window would mix cold and warm uses unlike at 1k.
-  const r = await runLoad({ port, connections, warmupSeconds, seconds, nextRequest: pick(requests), prime: requests });
+/**
+ * One measured window. The first window of a server sends every sampled request once before
+ * measuring: a token's first use is cold (its index and table pages come from the OS, its rules
+ * get compiled), and at 1M tokens a short warm-up would not reach them all, so the window would
+ * mix cold and warm uses unlike at 1k. Later rounds only warm up the connections again.
+ */
+async function measure(name: string, server: Server, requests: Buffer[], first: boolean): Promise<Measured> {
+  const r = await runLoad({
+    port: server.port,
+    connections,
+    warmupSeconds: first ? warmupSeconds : Math.min(warmupSeconds, 0.5),
+    seconds,
+    nextRequest: pick(requests),
+    prime: first ? requests : undefined,
+    serverCpu: server.cpu,
+  });
   const refused = Object.values(r.non2xx).reduce((a, b) => a + b, 0);
   log(
-    `  ${name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` +
+    `  ${name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest.toFixed(0)} us/req` +
       (refused + r.errors > 0 ? `  REFUSED ${JSON.stringify(r.non2xx)} errors ${r.errors}` : ''),
   );
   if (refused + r.errors > 0 || r.requests === 0) {
@@ -130,74 +161,150 @@ async function measure(name: string, port: number, requests: Buffer[]): Promise<
   return { ...r, name };
 }
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** The rounds of one server folded into one row: the median of each figure. */
+function fold(name: string, rounds: readonly Measured[]): Measured {
+  return {
+    name,
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    rps: median(rounds.map((r) => r.rps)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest)),
+    non2xx: {},
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    firstFailure: rounds.find((r) => r.firstFailure)?.firstFailure ?? null,
+  };
+}
+
+/** Ratio of two servers' throughput, round by round (each pair measured seconds apart). */
+interface RoundRatios {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+function ratios(a: readonly Measured[], b: readonly Measured[]): RoundRatios {
+  const each = a.map((m, i) => m.rps / (b[i] as Measured).rps);
+  return { median: median(each), min: Math.min(...each), max: Math.max(...each) };
+}
+
 interface SizeResult {
   readonly tokens: number;
   readonly plain: Measured;
   readonly sign: Measured;
   readonly publish: Measured;
   readonly subscribe: Measured;
+  /** Per-round ratios against bare + ES256 and against bare. */
+  readonly publishVsSign: RoundRatios;
+  readonly subscribeVsSign: RoundRatios;
+  readonly publishVsPlain: RoundRatios;
+  readonly subscribeVsPlain: RoundRatios;
 }
 
+/**
+ * All three servers run side by side for the whole size; each round measures them one after
+ * the other, so a ratio compares windows seconds apart, and the median over rounds damps the
+ * drift of a shared virtual machine (whose speed moves by tens of percent within minutes).
+ */
 async function benchSize(db: SeededDb): Promise<SizeResult> {
   log(`\n${db.tokens.toLocaleString('en-US')} tokens`);
   const publishRequests = requestSample(db, 'publish');
   const subscribeRequests = requestSample(db, 'subscribe');
-
-  let server = await startServer('serve-bare.ts', ['plain', db.path]);
-  const plain = await measure('bare node:http', server.port, publishRequests);
-  await server.stop();
-
-  server = await startServer('serve-bare.ts', ['sign', db.path]);
-  const sign = await measure('bare node:http + ES256', server.port, publishRequests);
-  await server.stop();
-
-  server = await startServer('serve-streamgate.ts', [db.path]);
-  const publish = await measure('streamgate publish', server.port, publishRequests);
-  const subscribe = await measure('streamgate subscribe', server.port, subscribeRequests);
-  await server.stop();
-
-  return { tokens: db.tokens, plain, sign, publish, subscribe };
+  const servers = {
+    plain: await startServer('serve-bare.mjs', ['plain', db.path]),
+    sign: await startServer('serve-bare.mjs', ['sign', db.path]),
+    streamgate: await startServer('serve-streamgate.mjs', [db.path]),
+  };
+  const runs = {
+    plain: [] as Measured[],
+    sign: [] as Measured[],
+    publish: [] as Measured[],
+    subscribe: [] as Measured[],
+  };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      if (rounds > 1) log(` round ${round + 1}/${rounds}`);
+      const first = round === 0;
+      runs.plain.push(await measure('bare node:http', servers.plain, publishRequests, first));
+      runs.sign.push(await measure('bare node:http + ES256', servers.sign, publishRequests, first));
+      runs.publish.push(await measure('streamgate publish', servers.streamgate, publishRequests, first));
+      runs.subscribe.push(await measure('streamgate subscribe', servers.streamgate, subscribeRequests, first));
+    }
+  } finally {
+    for (const server of Object.values(servers)) await server.stop();
+  }
+  return {
+    tokens: db.tokens,
+    plain: fold('bare node:http', runs.plain),
+    sign: fold('bare node:http + ES256', runs.sign),
+    publish: fold('streamgate publish', runs.publish),
+    subscribe: fold('streamgate subscribe', runs.subscribe),
+    publishVsSign: ratios(runs.publish, runs.sign),
+    subscribeVsSign: ratios(runs.subscribe, runs.sign),
+    publishVsPlain: ratios(runs.publish, runs.plain),
+    subscribeVsPlain: ratios(runs.subscribe, runs.plain),
+  };
 }
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (m: Measured) => `${m.p50Ms.toFixed(2)} / ${m.p99Ms.toFixed(2)}`;
 
+const range = (r: RoundRatios) => (rounds > 1 ? ` (${r.min.toFixed(2)}-${r.max.toFixed(2)})` : '');
+
 function table(results: SizeResult[]): string {
   const lines = [
-    '| tokens | server | req/s | p50 / p99 ms | vs bare+ES256 | vs bare |',
-    '|---:|---|---:|---:|---:|---:|',
+    '| tokens | server | req/s | p50 / p99 ms | CPU us/req | vs bare+ES256 | vs bare |',
+    '|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
-    for (const m of [r.plain, r.sign, r.publish, r.subscribe]) {
+    const rows: [Measured, string, string][] = [
+      [r.plain, (r.plain.rps / r.sign.rps).toFixed(2), '1.00'],
+      [r.sign, '1.00', (r.sign.rps / r.plain.rps).toFixed(2)],
+      [r.publish, r.publishVsSign.median.toFixed(2), r.publishVsPlain.median.toFixed(2)],
+      [r.subscribe, r.subscribeVsSign.median.toFixed(2), r.subscribeVsPlain.median.toFixed(2)],
+    ];
+    for (const [m, vsSign, vsPlain] of rows) {
       lines.push(
-        `| ${fmt(r.tokens)} | ${m.name} | ${fmt(m.rps)} | ${ms(m)} | ${(m.rps / r.sign.rps).toFixed(2)} | ${(m.rps / r.plain.rps).toFixed(2)} |`,
+        `| ${fmt(r.tokens)} | ${m.name} | ${fmt(m.rps)} | ${ms(m)} | ${fmt(m.cpuUsPerRequest)} | ${vsSign} | ${vsPlain} |`,
       );
     }
   }
   lines.push('');
   lines.push(
-    '| tokens | publish req/s | subscribe req/s | bare+ES256 req/s | bare req/s | publish / bare+ES256 | subscribe / bare+ES256 | publish / bare | subscribe / bare |',
+    `| tokens | publish / bare+ES256 | subscribe / bare+ES256 | publish / bare | subscribe / bare |`,
+    '|---:|---:|---:|---:|---:|',
   );
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     lines.push(
-      `| ${fmt(r.tokens)} | ${fmt(r.publish.rps)} | ${fmt(r.subscribe.rps)} | ${fmt(r.sign.rps)} | ${fmt(r.plain.rps)} | ` +
-        `${(r.publish.rps / r.sign.rps).toFixed(2)} | ${(r.subscribe.rps / r.sign.rps).toFixed(2)} | ` +
-        `${(r.publish.rps / r.plain.rps).toFixed(2)} | ${(r.subscribe.rps / r.plain.rps).toFixed(2)} |`,
+      `| ${fmt(r.tokens)} | ${r.publishVsSign.median.toFixed(2)}${range(r.publishVsSign)} | ` +
+        `${r.subscribeVsSign.median.toFixed(2)}${range(r.subscribeVsSign)} | ` +
+        `${r.publishVsPlain.median.toFixed(2)}${range(r.publishVsPlain)} | ` +
+        `${r.subscribeVsPlain.median.toFixed(2)}${range(r.subscribeVsPlain)} |`,
     );
   }
+  if (rounds > 1) lines.push('', `Ratios: median over ${rounds} rounds (lowest-highest round in brackets).`);
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   log(
-    `streamgate bench: sizes ${sizes.join(', ')}; ${warmupSeconds} s warm-up + ${seconds} s per run; ` +
+    `streamgate bench: sizes ${sizes.join(', ')}; ${rounds} rounds of ${seconds} s per server (${warmupSeconds} s warm-up); ` +
       `${connections} keep-alive connections; ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}); node ${process.version}`,
   );
   const dbs: SeededDb[] = [];
   for (const n of sizes) dbs.push(await ensureSeeded(dir, n, log));
+  // A fresh seed leaves hundreds of MB of dirty pages: write them out before anything is measured.
+  spawnSync('sync');
   const results: SizeResult[] = [];
   for (const db of dbs) results.push(await benchSize(db));
 
@@ -208,7 +315,7 @@ async function main(): Promise<void> {
       connections,
       warmupSeconds,
       seconds,
-      startStreamgate: (target) => startServer('serve-streamgate.ts', [target]),
+      startStreamgate: (target) => startServer('serve-streamgate.mjs', [target]),
       requests: requestSample,
       async sqliteBaseline() {
         const same = results.find((r) => r.tokens === pgTokens);
@@ -216,10 +323,10 @@ async function main(): Promise<void> {
         // Not among BENCH_SIZES: one SQLite node at this size, measured the same way.
         const db = await ensureSeeded(dir, pgTokens, log);
         log(`\n${pgTokens.toLocaleString('en-US')} tokens, one Streamgate node on SQLite (baseline)`);
-        const server = await startServer('serve-streamgate.ts', [db.path]);
+        const server = await startServer('serve-streamgate.mjs', [db.path]);
         try {
-          const publish = await measure('streamgate publish', server.port, requestSample(db, 'publish'));
-          const subscribe = await measure('streamgate subscribe', server.port, requestSample(db, 'subscribe'));
+          const publish = await measure('streamgate publish', server, requestSample(db, 'publish'), true);
+          const subscribe = await measure('streamgate subscribe', server, requestSample(db, 'subscribe'), true);
           return { publish: publish.rps, subscribe: subscribe.rps };
         } finally {
           await server.stop();
@@ -233,8 +340,7 @@ async function main(): Promise<void> {
   const out = table(results);
   process.stdout.write(`\n${out}\n`);
   process.stdout.write(`\n${twoNodeTable(twoNode)}\n`);
-  const ratios = results.flatMap((r) => [r.publish.rps / r.sign.rps, r.subscribe.rps / r.sign.rps]);
-  const worst = Math.min(...ratios);
+  const worst = Math.min(...results.flatMap((r) => [r.publishVsSign.median, r.subscribeVsSign.median]));
   const perSize = results.map((r) => (r.publish.rps + r.subscribe.rps) / 2);
   const spread = Math.max(...perSize) / Math.min(...perSize);
   process.stdout.write(
@@ -244,7 +350,7 @@ async function main(): Promise<void> {
   const file = join(dir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ node: process.version, cpus: cpus().length, seconds, warmupSeconds, connections, results, twoNode }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, cpus: cpus().length, rounds, seconds, warmupSeconds, connections, results, twoNode }, null, 2)}\n`,
   );
   log(`results written to ${file}`);
 

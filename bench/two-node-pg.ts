@@ -17,7 +17,7 @@ export interface TwoNodeDeps {
   readonly connections: number;
   readonly warmupSeconds: number;
   readonly seconds: number;
-  /** Starts bench/serve-streamgate.ts on `target` (file or URL). */
+  /** Starts bench/serve-streamgate.mjs on `target` (file or URL). */
   startStreamgate(target: string): Promise<BenchServer>;
   /** Request samples for a seeded population (same fixtures as the SQLite runs). */
   requests(db: { tokens: number; streamAccountId: string }, kind: 'publish' | 'subscribe'): Buffer[];

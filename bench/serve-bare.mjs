@@ -1,19 +1,20 @@
 /**
- * Child process: the baselines. Usage: serve-bare.ts plain|sign <db file>.
+ * Child process: the baselines. Usage: node bench/serve-bare.mjs plain|sign <db file>.
  *
  * - plain: a bare node:http server that drains the request and answers a fixed JSON body.
  * - sign:  the same, but it also parses the JSON body and signs a JWT per request with the SAME
  *          ES256 key Streamgate uses (loaded from the same database) over claims shaped like the
  *          director's, returned in the same success envelope: the unavoidable cost of the work.
  *
+ * Plain JavaScript on the compiled dist/ (as `npm start` runs Streamgate), no TypeScript loader.
  * Prints `PORT <n>` once listening; exits when its stdin closes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { loadSigner } from '../src/domain/signer.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { createServer } from 'node:http';
+import { loadSigner } from '../dist/domain/signer.js';
+import { SqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 
 const [mode, file] = process.argv.slice(2);
-if ((mode !== 'plain' && mode !== 'sign') || !file) throw new Error('usage: serve-bare.ts plain|sign <sqlite file>');
+if ((mode !== 'plain' && mode !== 'sign') || !file) throw new Error('usage: serve-bare.mjs plain|sign <sqlite file>');
 
 const FIXED = Buffer.from(
   JSON.stringify({
@@ -27,7 +28,8 @@ const FIXED = Buffer.from(
   }),
 );
 
-function send(res: ServerResponse, body: Buffer | string): void {
+/** @param {import('node:http').ServerResponse} res @param {Buffer | string} body */
+function send(res, body) {
   res.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -35,7 +37,8 @@ function send(res: ServerResponse, body: Buffer | string): void {
   res.end(body);
 }
 
-let handler: (req: IncomingMessage, res: ServerResponse) => void;
+/** @type {import('node:http').RequestListener} */
+let handler;
 if (mode === 'plain') {
   handler = (req, res) => {
     req.resume();
@@ -47,10 +50,11 @@ if (mode === 'plain') {
   await store.close();
   const iss = 'http://localhost:8080';
   handler = (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    /** @type {Buffer[]} */
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { streamName: string };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       const iat = Math.floor(Date.now() / 1000);
       const streamId = `abcdef/${body.streamName}`;
       const jwt = signer.sign({

@@ -1,25 +1,25 @@
 /**
- * Child process: the real Streamgate app on a seeded database. Usage: serve-streamgate.ts <db>,
+ * Child process: the real Streamgate app on a seeded database. Usage: node bench/serve-streamgate.mjs <db>,
  * where <db> is a SQLite file or a postgres:// URL (then wired as `streamgate serve` wires a
  * node of a cluster: PostgreSQL store plus the LISTEN/NOTIFY event bus).
+ * Plain JavaScript on the compiled dist/, as `npm start` runs Streamgate (no TypeScript loader).
  * Prints `PORT <n>` once listening; exits when its stdin closes (the parent went away).
  */
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import type { StreamEventBus } from '../src/domain/events.js';
-import { PgEventBus } from '../src/store/postgres/pg-event-bus.js';
-import { PgStore } from '../src/store/postgres/pg-store.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../src/store/store.js';
+import { buildApp } from '../dist/app.js';
+import { loadConfig } from '../dist/config.js';
+import { PgEventBus } from '../dist/store/postgres/pg-event-bus.js';
+import { PgStore } from '../dist/store/postgres/pg-store.js';
+import { SqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 
 const target = process.argv[2];
-if (!target) throw new Error('usage: serve-streamgate.ts <sqlite file | postgres:// URL>');
+if (!target) throw new Error('usage: serve-streamgate.mjs <sqlite file | postgres:// URL>');
 
 const isPg = /^postgres(ql)?:\/\//.test(target);
 const databaseUrl = isPg ? target : `sqlite:${target}`;
-const store: Store = isPg ? new PgStore(target) : new SqliteStore(target);
+const store = isPg ? new PgStore(target) : new SqliteStore(target, { server: true });
 await store.migrate();
-let bus: StreamEventBus | undefined;
+/** @type {PgEventBus | undefined} */
+let bus;
 if (store instanceof PgStore) {
   const pool = store.pool;
   const pgBus = new PgEventBus(target, { notify: (sql, values) => pool.query(sql, values) });

@@ -6,7 +6,7 @@
  * Then two Streamgate nodes on one PostgreSQL database seeded alike (bench/two-node-pg.ts), with
  * the ratio to one SQLite node at the same token count; skipped, saying why, without PostgreSQL.
  *
- * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_ROUNDS (3), BENCH_SECONDS (3 per round), BENCH_WARMUP (3),
+ * Env: BENCH_SIZES (default "1000,100000,1000000"), BENCH_ROUNDS (5), BENCH_SECONDS (2 per round), BENCH_WARMUP (3),
  * BENCH_CONNECTIONS (32), BENCH_SAMPLE (4000 tokens per kind), BENCH_DIR (.tmp/bench),
  * BENCH_PG_TOKENS (100000; 0 skips the PostgreSQL run). PostgreSQL is found as the tests find it
  * (127.0.0.1:5432, or STREAMGATE_TEST_PG_URL).
@@ -37,8 +37,8 @@ const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(
   if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_SIZES: '${s}' is not an integer >= 2`);
   return n;
 });
-const seconds = envNumber('BENCH_SECONDS', 3);
-const rounds = Math.floor(envNumber('BENCH_ROUNDS', 3));
+const seconds = envNumber('BENCH_SECONDS', 2);
+const rounds = Math.floor(envNumber('BENCH_ROUNDS', 5));
 const warmupSeconds = envNumber('BENCH_WARMUP', 3);
 const connections = Math.floor(envNumber('BENCH_CONNECTIONS', 32));
 const sampleSize = Math.floor(envNumber('BENCH_SAMPLE', 4000));
@@ -233,10 +233,23 @@ async function benchSize(db: SeededDb): Promise<SizeResult> {
     for (let round = 0; round < rounds; round++) {
       if (rounds > 1) log(` round ${round + 1}/${rounds}`);
       const first = round === 0;
-      runs.plain.push(await measure('bare node:http', servers.plain, publishRequests, first));
-      runs.sign.push(await measure('bare node:http + ES256', servers.sign, publishRequests, first));
-      runs.publish.push(await measure('streamgate publish', servers.streamgate, publishRequests, first));
-      runs.subscribe.push(await measure('streamgate subscribe', servers.streamgate, subscribeRequests, first));
+      const baselines = async () => {
+        runs.plain.push(await measure('bare node:http', servers.plain, publishRequests, first));
+        runs.sign.push(await measure('bare node:http + ES256', servers.sign, publishRequests, first));
+      };
+      const streamgate = async () => {
+        runs.publish.push(await measure('streamgate publish', servers.streamgate, publishRequests, first));
+        runs.subscribe.push(await measure('streamgate subscribe', servers.streamgate, subscribeRequests, first));
+      };
+      // Every other round the other way round, so a machine speeding up or slowing down during
+      // a round favours neither side.
+      if (round % 2 === 0) {
+        await baselines();
+        await streamgate();
+      } else {
+        await streamgate();
+        await baselines();
+      }
     }
   } finally {
     for (const server of Object.values(servers)) await server.stop();

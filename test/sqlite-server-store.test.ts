@@ -75,6 +75,7 @@ describe('SQLite server lock', () => {
     const path = join(dir, 'one.db');
     const first = await stores.open(path, true);
     assert.ok(existsSync(`${path}-server.lock`), 'the lock file sits next to the database');
+    assert.ok(!existsSync(`${path}-server.lock-journal`), 'and needs no journal of its own');
     for (let attempt = 0; attempt < 2; attempt++) {
       // a failed attempt must not disturb the holder: the second one is refused too
       assert.throws(

@@ -127,6 +127,8 @@ export class ServerLockedError extends Error {
 function takeServerLock(path: string): Database.Database {
   const lock = new Database(`${path}-server.lock`, { timeout: 0 });
   try {
+    // Nothing is ever written to the lock file, so it needs no journal file beside it.
+    lock.pragma('journal_mode = MEMORY');
     lock.exec('BEGIN EXCLUSIVE');
     return lock;
   } catch (err) {

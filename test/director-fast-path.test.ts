@@ -113,11 +113,6 @@ describe('director fast path', () => {
             throw new StoreUnavailableError('test outage');
           };
         }
-        if (prop === 'tokenForDecisionNow' && failReads) {
-          return () => {
-            throw new StoreUnavailableError('test outage');
-          };
-        }
         const value = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },

@@ -652,9 +652,6 @@ describe('decision cache against the database (randomized model)', () => {
                 want,
                 `seed ${seed}, step ${step} (${name}): ${kind} ${JSON.stringify(by)} on ${stream} at ${at}`,
               );
-              // the synchronous form answers the same, from memory and from the database
-              assert.deepEqual(server.tokenForDecisionNow(kind, by, stream, at), want);
-              assert.deepEqual(reader.tokenForDecisionNow(kind, by, stream, at), want);
               if (got) {
                 const again = await server.tokenForDecision(kind, by, stream, at);
                 if (again?.token === got.token) hits++;

@@ -77,29 +77,15 @@ export class AccessService {
     return rules;
   }
 
-  /** The account, from memory when it was read before (no promise then), else from the store. */
-  #account(id: number): Account | Promise<Account | null> {
-    return this.#accounts.get(id) ?? this.#readAccount(id);
-  }
-
-  async #readAccount(id: number): Promise<Account | null> {
+  async #account(id: number): Promise<Account | null> {
+    const kept = this.#accounts.get(id);
+    if (kept) return kept;
     const account = await this.store.getAccount(id);
     if (account) {
       if (this.#accounts.size >= CACHE_LIMIT) this.#accounts.clear();
       this.#accounts.set(id, account);
     }
     return account;
-  }
-
-  /** The store's decision read, without a promise when the store can answer at once. */
-  #decisionRead(
-    kind: 'publish' | 'subscribe',
-    by: { readonly value: string } | { readonly id: number },
-    streamName: string,
-  ): ReturnType<Store['tokenForDecision']> | { token: TokenRecord; liveLeases: number } | null {
-    const now = this.now();
-    const read = this.store.tokenForDecisionNow?.(kind, by, streamName, now);
-    return read !== undefined ? read : this.store.tokenForDecision(kind, by, streamName, now);
   }
 
   /** Existence, state and expiry: the checks shared by both roles. */
@@ -111,12 +97,12 @@ export class AccessService {
   }
 
   /** Stream, origin and IP rules, then IP binding (which only records otherwise-allowed clients). */
-  #rulesAllow(
+  async #rulesAllow(
     token: TokenRecord,
     streamName: string,
     who: Requester,
     extra?: { origins: OriginMatcher; ips: IpMatcher },
-  ): DenialCode | null | Promise<DenialCode | null> {
+  ): Promise<DenialCode | null> {
     const rules = this.#rules(token);
     if (!rules.streams.matches(streamName)) return 'STREAM_NAME_NOT_ALLOWED';
     if (who.checkOrigin) {
@@ -158,8 +144,12 @@ export class AccessService {
     who: Requester;
   }): Promise<PublishDecision> {
     if (!input.credential) return deny('INVALID_TOKEN');
-    const pending = this.#decisionRead('publish', { value: input.credential }, input.streamName);
-    const read = pending instanceof Promise ? await pending : pending;
+    const read = await this.store.tokenForDecision(
+      'publish',
+      { value: input.credential },
+      input.streamName,
+      this.now(),
+    );
     const token = read?.token ?? null;
     const unusable = this.#usable(token);
     if (unusable || !token || !read) return deny(unusable ?? 'INVALID_TOKEN');
@@ -168,8 +158,7 @@ export class AccessService {
     if (input.who.checkOrigin && !rules.origins.matches(input.who.origin)) return deny('ORIGIN_NOT_ALLOWED');
     const ip = this.#ipPrecheck(token, rules.ips, input.who.ip);
     if (ip !== 'ok' && ip !== 'bind') return deny(ip);
-    const known = this.#account(token.accountId);
-    const account = known instanceof Promise ? await known : known;
+    const account = await this.#account(token.accountId);
     if (!account) return deny('INVALID_TOKEN');
     // Liveness before binding, so a refused publisher does not use up a bind slot. The lease
     // count came with the token; the leases themselves are only read when there are some.
@@ -227,8 +216,12 @@ export class AccessService {
     if (looksLikeJwt(input.credential)) {
       const parsed = parseSelfSigned(input.credential);
       if (!parsed.ok) return deny('INVALID_TOKEN');
-      const pending = this.#decisionRead('subscribe', { id: parsed.claims.tokenId }, input.streamName);
-      const read = pending instanceof Promise ? await pending : pending;
+      const read = await this.store.tokenForDecision(
+        'subscribe',
+        { id: parsed.claims.tokenId },
+        input.streamName,
+        this.now(),
+      );
       token = read?.token ?? null;
       liveLeases = read?.liveLeases ?? 0;
       // Signed with the parent's current value: a refreshed or deleted parent kills it.
@@ -248,8 +241,12 @@ export class AccessService {
         ips: compileIpRules(parsed.claims.allowedIpAddresses),
       };
     } else {
-      const pending = this.#decisionRead('subscribe', { value: input.credential }, input.streamName);
-      const read = pending instanceof Promise ? await pending : pending;
+      const read = await this.store.tokenForDecision(
+        'subscribe',
+        { value: input.credential },
+        input.streamName,
+        this.now(),
+      );
       token = read?.token ?? null;
       liveLeases = read?.liveLeases ?? 0;
       const unusable = this.#usable(token);
@@ -257,14 +254,12 @@ export class AccessService {
       trackingId = token.tracking?.trackingId ?? null;
     }
 
-    const known = this.#account(token.accountId);
-    const account = known instanceof Promise ? await known : known;
+    const account = await this.#account(token.accountId);
     if (!account) return deny('INVALID_TOKEN');
     if (input.streamAccountId !== null && input.streamAccountId !== account.streamAccountId) {
       return deny('STREAM_NAME_NOT_ALLOWED');
     }
-    const checked = this.#rulesAllow(token, input.streamName, input.who, extra);
-    const problem = checked instanceof Promise ? await checked : checked;
+    const problem = await this.#rulesAllow(token, input.streamName, input.who, extra);
     if (problem) return deny(problem);
     return { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live: liveLeases > 0 };
   }

@@ -73,17 +73,6 @@ export interface Store {
     now: number,
   ): Promise<{ token: TokenRecord; liveLeases: number } | null>;
   /**
-   * tokenForDecision answered at once, for a store that can (SQLite, whose driver is
-   * synchronous): the same answer, without a promise. undefined when the caller must use
-   * tokenForDecision instead.
-   */
-  tokenForDecisionNow?(
-    kind: TokenKind,
-    by: { readonly value: string } | { readonly id: number },
-    streamName: string,
-    now: number,
-  ): { token: TokenRecord; liveLeases: number } | null | undefined;
-  /**
    * Atomically records `ip` into the token's allowedIpAddresses when it holds fewer than `max`
    * entries: N concurrent first uses from N+k addresses bind exactly N, on any number of nodes.
    * 'bound' also when `ip` is already in the list (a concurrent request bound it first).

@@ -418,15 +418,6 @@ export class SqliteStore implements Store {
     streamName: string,
     now: number,
   ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
-    return this.tokenForDecisionNow(kind, by, streamName, now);
-  }
-
-  tokenForDecisionNow(
-    kind: TokenKind,
-    by: { readonly value: string } | { readonly id: number },
-    streamName: string,
-    now: number,
-  ): { token: TokenRecord; liveLeases: number } | null {
     if (this.#cache) return this.#cachedDecisionRead(this.#cache, kind, by, streamName, now);
     return this.#uncachedDecisionRead(kind, by, streamName, now);
   }

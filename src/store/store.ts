@@ -63,8 +63,9 @@ export interface Store {
   getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null>;
   /**
    * The access decision's one read: a token by value or by id (whatever its account) together
-   * with the number of unexpired live leases on `streamName` in the token's account, in a single
-   * round trip (statement). null when no such token exists.
+   * with the number of unexpired live leases on `streamName` in the token's account, in one
+   * call (one round trip on PostgreSQL; from memory on a SQLite server). null when no such token
+   * exists.
    */
   tokenForDecision(
     kind: TokenKind,

@@ -44,16 +44,6 @@ interface TokenRow {
   version: number;
 }
 
-/** What a decision reads of a token row every time; the rest comes decoded from #decoded. */
-interface TokenHead {
-  id: number;
-  version: number;
-  token: string;
-}
-
-/** Decoded token records kept per store: about 1 kB each. */
-const DECODED_TOKEN_LIMIT = 50_000;
-
 const toToken = (r: TokenRow): TokenRecord => ({
   id: r.id,
   accountId: r.account_id,
@@ -147,7 +137,6 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly #stmts = new Map<string, Database.Statement>();
-  readonly #decodedTokens = new Map<number, TokenRecord>();
   readonly #soleWriter: boolean;
   readonly #serverLock: Database.Database | null;
   readonly #path: string;
@@ -334,10 +323,7 @@ export class SqliteStore implements Store {
   }
 
   async getTokenByValue(kind: TokenKind, value: string): Promise<TokenRecord | null> {
-    const head = this.#stmt('SELECT id, version, token FROM tokens WHERE token = ? AND kind = ?').get(value, kind) as
-      | TokenHead
-      | undefined;
-    return head ? this.#decoded(head, kind) : null;
+    return this.#token(kind, { value });
   }
 
   async updateToken(
@@ -406,10 +392,7 @@ export class SqliteStore implements Store {
   }
 
   async getTokenById(kind: TokenKind, id: number): Promise<TokenRecord | null> {
-    const head = this.#stmt('SELECT id, version, token FROM tokens WHERE id = ? AND kind = ?').get(id, kind) as
-      | TokenHead
-      | undefined;
-    return head ? this.#decoded(head, kind) : null;
+    return this.#token(kind, { id });
   }
 
   async tokenForDecision(
@@ -418,79 +401,47 @@ export class SqliteStore implements Store {
     streamName: string,
     now: number,
   ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
-    if (this.#cache) return this.#cachedDecisionRead(this.#cache, kind, by, streamName, now);
-    return this.#uncachedDecisionRead(kind, by, streamName, now);
-  }
-
-  #uncachedDecisionRead(
-    kind: TokenKind,
-    by: { readonly value: string } | { readonly id: number },
-    streamName: string,
-    now: number,
-  ): { token: TokenRecord; liveLeases: number } | null {
-    const live =
-      '(SELECT count(*) FROM live_leases l WHERE l.account_id = t.account_id AND l.stream_name = ? AND l.expires_on > ?)';
-    const head = (
-      'value' in by
-        ? this.#stmt(
-            `SELECT t.id, t.version, t.token, ${live} AS live FROM tokens t WHERE t.token = ? AND t.kind = ?`,
-          ).get(streamName, now, by.value, kind)
-        : this.#stmt(
-            `SELECT t.id, t.version, t.token, ${live} AS live FROM tokens t WHERE t.id = ? AND t.kind = ?`,
-          ).get(streamName, now, by.id, kind)
-    ) as (TokenHead & { live: number }) | undefined;
-    if (!head) return null;
-    const token = this.#decoded(head, kind);
-    return token ? { token, liveLeases: head.live } : null;
-  }
-
-  /** tokenForDecision for the only writer of the file: memory first, one statement per miss. */
-  #cachedDecisionRead(
-    cache: DecisionCache,
-    kind: TokenKind,
-    by: { readonly value: string } | { readonly id: number },
-    streamName: string,
-    now: number,
-  ): { token: TokenRecord; liveLeases: number } | null {
-    // Inside a transaction a row may be uncommitted (a rollback fires no trigger): read, keep nothing.
-    if (this.db.inTransaction) return this.#uncachedDecisionRead(kind, by, streamName, now);
-    let token = cache.token(kind, by);
-    if (!token) {
-      const row = (
-        'value' in by
-          ? this.#stmt('SELECT * FROM tokens WHERE token = ? AND kind = ?').get(by.value, kind)
-          : this.#stmt('SELECT * FROM tokens WHERE id = ? AND kind = ?').get(by.id, kind)
-      ) as TokenRow | undefined;
-      if (!row) return null;
-      token = cache.keepToken(Object.freeze(toToken(row)));
-    }
-    let expiries = cache.leaseExpiries(token.accountId, streamName);
-    if (!expiries) {
-      expiries = this.#stmt('SELECT expires_on FROM live_leases WHERE account_id = ? AND stream_name = ?')
-        .pluck()
-        .all(token.accountId, streamName) as number[];
-      cache.keepLeaseExpiries(token.accountId, streamName, expiries);
-    }
+    const token = this.#token(kind, by);
+    if (!token) return null;
     let liveLeases = 0;
-    for (const e of expiries) if (e > now) liveLeases++;
+    for (const expiresOn of this.#leaseExpiries(token.accountId, streamName)) if (expiresOn > now) liveLeases++;
     return { token, liveLeases };
   }
 
   /**
-   * The decoded record of the row `head` names. Decision paths read the row's head (id, version,
-   * value) on every call, so a change is seen at once; only the decoding of an unchanged row is
-   * reused. Every write to a token bumps its version, and a refreshed value differs, so a kept
-   * record is served only while it is exactly what the row holds.
+   * The decision cache when it may be used: this store is its file's only writer, and no
+   * transaction is open (a row read inside one may be rolled back, and a rollback fires no
+   * trigger, so nothing read there is kept).
    */
-  #decoded(head: TokenHead, kind: TokenKind): TokenRecord | null {
-    const kept = this.#decodedTokens.get(head.id);
-    if (kept && kept.version === head.version && kept.token === head.token && kept.kind === kind) return kept;
-    const row = this.#stmt('SELECT * FROM tokens WHERE id = ?').get(head.id) as TokenRow | undefined;
+  #usableCache(): DecisionCache | null {
+    return this.#cache && !this.db.inTransaction ? this.#cache : null;
+  }
+
+  /** A token by value or id, from memory on a server, else decoded from its row. */
+  #token(kind: TokenKind, by: { readonly value: string } | { readonly id: number }): TokenRecord | null {
+    const cache = this.#usableCache();
+    const kept = cache?.token(kind, by);
+    if (kept) return kept;
+    const row = (
+      'value' in by
+        ? this.#stmt('SELECT * FROM tokens WHERE token = ? AND kind = ?').get(by.value, kind)
+        : this.#stmt('SELECT * FROM tokens WHERE id = ? AND kind = ?').get(by.id, kind)
+    ) as TokenRow | undefined;
     if (!row) return null;
-    const record = Object.freeze(toToken(row));
-    if (this.#decodedTokens.size >= DECODED_TOKEN_LIMIT) this.#decodedTokens.clear();
-    this.#decodedTokens.set(record.id, record);
-    return record;
+    const token = Object.freeze(toToken(row));
+    return cache ? cache.keepToken(token) : token;
+  }
+
+  /** Expiry instants of a stream's leases (lapsed ones included), from memory on a server. */
+  #leaseExpiries(accountId: number, streamName: string): readonly number[] {
+    const cache = this.#usableCache();
+    const kept = cache?.leaseExpiries(accountId, streamName);
+    if (kept) return kept;
+    const expiries = this.#stmt('SELECT expires_on FROM live_leases WHERE account_id = ? AND stream_name = ?')
+      .pluck()
+      .all(accountId, streamName) as number[];
+    cache?.keepLeaseExpiries(accountId, streamName, expiries);
+    return expiries;
   }
 
   async bindIp(tokenId: number, ip: string, max: number): Promise<BindResult> {

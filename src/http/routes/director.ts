@@ -42,6 +42,9 @@ export function deniedBody(d: Denied): FailBody {
   return { status: 'fail', data: { message: d.message, code: d.code } };
 }
 
+/** A refusal as a director answer. */
+const refused = (d: Denied): DirectorAnswer => ({ status: d.status, body: deniedBody(d) });
+
 /** Renders a refusal in the fail envelope with its exact message and machine code. */
 export function sendDenied(reply: FastifyReply, d: Denied): FastifyReply {
   return reply.code(d.status).send(deniedBody(d));
@@ -154,10 +157,10 @@ export async function directorPublish(
     sourceId: body.sourceId ?? null,
     who,
   });
-  if (!decision.allowed) return { status: decision.status, body: deniedBody(decision) };
+  if (!decision.allowed) return refused(decision);
   const { account, token } = decision;
   if (body.streamAccountId && body.streamAccountId !== account.streamAccountId) {
-    return { status: 401, body: deniedBody(deny('STREAM_NAME_NOT_ALLOWED')) };
+    return refused(deny('STREAM_NAME_NOT_ALLOWED'));
   }
   const jwt = deps.signer.sign(
     directorClaims(deps, {
@@ -192,7 +195,7 @@ export async function directorSubscribe(
     credential: bearerOf(req.headers),
     who,
   });
-  if (!decision.allowed) return { status: decision.status, body: deniedBody(decision) };
+  if (!decision.allowed) return refused(decision);
   const jwt = deps.signer.sign(
     directorClaims(deps, {
       role: 'subscribe',

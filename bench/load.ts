@@ -42,6 +42,102 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
+/**
+ * A socket 'data' listener that splits keep-alive HTTP/1.1 answers (each with Content-Length)
+ * and reports each one: its status, and its body when it is not a 2xx (to say why).
+ */
+export function answerReader(
+  onAnswer: (status: number, failureBody: string | null) => void,
+  onBroken: (problem: string) => void,
+): (chunk: Buffer) => void {
+  let buffer: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const end = buffer.indexOf(HEADER_END);
+      if (end < 0) return;
+      const head = buffer.toString('latin1', 0, end);
+      const status = Number(head.slice(9, 12));
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      if (!m) {
+        onBroken(`response without Content-Length: ${head.slice(0, 200)}`);
+        return;
+      }
+      const total = end + 4 + Number(m[1]);
+      if (buffer.length < total) return;
+      const failureBody = status >= 200 && status < 300 ? null : buffer.toString('utf8', end + 4, total);
+      buffer = buffer.subarray(total);
+      onAnswer(status, failureBody);
+    }
+  };
+}
+
+/**
+ * A keep-alive connection to 127.0.0.1:`port` that calls `send` once connected and hands every
+ * answer to `onAnswer` (a broken answer stream to `onBroken`, after which the socket is destroyed).
+ */
+function dial(
+  port: number,
+  send: () => void,
+  onAnswer: (status: number, failureBody: string | null) => void,
+  onBroken: (problem: string) => void,
+): Socket {
+  const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+  socket.on('connect', send);
+  socket.on(
+    'data',
+    answerReader(onAnswer, (problem) => {
+      onBroken(problem);
+      socket.destroy();
+    }),
+  );
+  return socket;
+}
+
+/**
+ * Sends exactly `count` requests over `connections` keep-alive sockets (one in flight on each),
+ * taking them from `requests` in turn; resolves with the number answered 2xx, rejects on the
+ * first refusal or socket error. For measurements by count (instruction counts), not by time.
+ */
+export async function sendCount(
+  port: number,
+  requests: readonly Buffer[],
+  count: number,
+  connections = 8,
+): Promise<number> {
+  let next = 0;
+  let answered = 0;
+  await Promise.all(
+    Array.from(
+      { length: connections },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const send = () => {
+            if (next >= count) socket.end();
+            else socket.write(requests[next++ % requests.length] as Buffer);
+          };
+          const socket = dial(
+            port,
+            send,
+            (status, failureBody) => {
+              if (failureBody !== null) {
+                socket.destroy();
+                reject(new Error(`${status} ${failureBody.slice(0, 300)}`));
+                return;
+              }
+              answered++;
+              send();
+            },
+            (problem) => reject(new Error(problem)),
+          );
+          socket.on('error', reject);
+          socket.on('close', () => resolve());
+        }),
+    ),
+  );
+  return answered;
+}
+
 export function buildRequest(path: string, headers: Record<string, string>, body: unknown): Buffer {
   const payload = Buffer.from(JSON.stringify(body));
   let head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
@@ -66,9 +162,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   for (let c = 0; c < opts.connections; c++) {
     done.push(
       new Promise<void>((resolve) => {
-        const socket = connect({ port: opts.port, host: '127.0.0.1', noDelay: true });
-        sockets.push(socket);
-        let buffer: Buffer = Buffer.alloc(0);
         let sentAt = 0;
         let inWindow = false;
         const send = () => {
@@ -80,35 +173,25 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           sentAt = performance.now();
           socket.write(primeNext < prime.length ? (prime[primeNext++] as Buffer) : opts.nextRequest());
         };
-        socket.on('connect', send);
-        socket.on('data', (chunk: Buffer) => {
-          buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-          for (;;) {
-            const end = buffer.indexOf(HEADER_END);
-            if (end < 0) return;
-            const head = buffer.toString('latin1', 0, end);
-            const status = Number(head.slice(9, 12));
-            const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-            if (!m) {
-              errors++;
-              firstFailure ??= `response without Content-Length: ${head.slice(0, 200)}`;
-              socket.destroy();
-              return;
-            }
-            const total = end + 4 + Number(m[1]);
-            if (buffer.length < total) return;
-            const bodyText = status >= 200 && status < 300 ? null : buffer.toString('utf8', end + 4, total);
-            buffer = buffer.subarray(total);
-            if (bodyText !== null) {
+        const socket = dial(
+          opts.port,
+          send,
+          (status, failureBody) => {
+            if (failureBody !== null) {
               non2xx[status] = (non2xx[status] ?? 0) + 1;
-              firstFailure ??= `${status} ${bodyText.slice(0, 300)}`;
+              firstFailure ??= `${status} ${failureBody.slice(0, 300)}`;
             } else if (inWindow && measuring) {
               latencies.push(performance.now() - sentAt);
               measuredRequests++;
             }
             send();
-          }
-        });
+          },
+          (problem) => {
+            errors++;
+            firstFailure ??= problem;
+          },
+        );
+        sockets.push(socket);
         socket.on('error', (err) => {
           if (!stopping) {
             errors++;

@@ -17,26 +17,16 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ORIGIN, type BenchKind, seedToken } from './fixtures.js';
-import { buildRequest, type LoadResult, runLoad } from './load.js';
+import { benchSizes, envNumber } from './env.js';
+import type { BenchKind } from './fixtures.js';
+import { type LoadResult, runLoad } from './load.js';
+import { requestSample } from './requests.js';
 import { ensureSeeded, type SeededDb } from './seed.js';
 import { benchTwoNodePg, type TwoNodeResult, twoNodeTable } from './two-node-pg.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function envNumber(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${text}'`);
-  return n;
-}
-
-const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map((s) => {
-  const n = Number(s.trim().replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_SIZES: '${s}' is not an integer >= 2`);
-  return n;
-});
+const sizes = benchSizes();
 const seconds = envNumber('BENCH_SECONDS', 2);
 const rounds = Math.floor(envNumber('BENCH_ROUNDS', 5));
 const warmupSeconds = envNumber('BENCH_WARMUP', 3);
@@ -107,22 +97,8 @@ async function startServer(script: string, args: string[]): Promise<Server> {
 }
 
 /** Prebuilt requests for random tokens of one kind, each for a stream its rules allow. */
-function requestSample(db: Pick<SeededDb, 'tokens' | 'streamAccountId'>, kind: BenchKind): Buffer[] {
-  const perKind = Math.floor(db.tokens / 2);
-  const count = Math.min(sampleSize, perKind);
-  const picked = new Set<number>();
-  while (picked.size < count) picked.add(Math.floor(Math.random() * perKind));
-  return [...picked].map((j) => {
-    const t = seedToken(kind === 'publish' ? 2 * j : 2 * j + 1);
-    const headers = { Authorization: `Bearer ${t.token}`, Origin: BENCH_ORIGIN };
-    return kind === 'publish'
-      ? buildRequest('/api/director/publish', headers, { streamName: t.requestStream })
-      : buildRequest('/api/director/subscribe', headers, {
-          streamAccountId: db.streamAccountId,
-          streamName: t.requestStream,
-        });
-  });
-}
+const requestsOf = (db: Pick<SeededDb, 'tokens' | 'streamAccountId'>, kind: BenchKind) =>
+  requestSample(db, kind, sampleSize);
 
 const pick = (list: readonly Buffer[]) => () => list[Math.floor(Math.random() * list.length)] as Buffer;
 
@@ -216,8 +192,8 @@ interface SizeResult {
  */
 async function benchSize(db: SeededDb): Promise<SizeResult> {
   log(`\n${db.tokens.toLocaleString('en-US')} tokens`);
-  const publishRequests = requestSample(db, 'publish');
-  const subscribeRequests = requestSample(db, 'subscribe');
+  const publishRequests = requestsOf(db, 'publish');
+  const subscribeRequests = requestsOf(db, 'subscribe');
   const servers = {
     plain: await startServer('serve-bare.mjs', ['plain', db.path]),
     sign: await startServer('serve-bare.mjs', ['sign', db.path]),
@@ -329,7 +305,7 @@ async function main(): Promise<void> {
       warmupSeconds,
       seconds,
       startStreamgate: (target) => startServer('serve-streamgate.mjs', [target]),
-      requests: requestSample,
+      requests: requestsOf,
       async sqliteBaseline() {
         const same = results.find((r) => r.tokens === pgTokens);
         if (same) return { publish: same.publish.rps, subscribe: same.subscribe.rps };
@@ -338,8 +314,8 @@ async function main(): Promise<void> {
         log(`\n${pgTokens.toLocaleString('en-US')} tokens, one Streamgate node on SQLite (baseline)`);
         const server = await startServer('serve-streamgate.mjs', [db.path]);
         try {
-          const publish = await measure('streamgate publish', server, requestSample(db, 'publish'), true);
-          const subscribe = await measure('streamgate subscribe', server, requestSample(db, 'subscribe'), true);
+          const publish = await measure('streamgate publish', server, requestsOf(db, 'publish'), true);
+          const subscribe = await measure('streamgate subscribe', server, requestsOf(db, 'subscribe'), true);
           return { publish: publish.rps, subscribe: subscribe.rps };
         } finally {
           await server.stop();

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,5 +63,15 @@ for (const page of pages) {
   if (!html.includes('<!-- assets -->')) throw new Error(`web/${page}/index.html lacks the <!-- assets --> marker`);
   writeFileSync(join(outDir, `${page}.html`), html.replace('<!-- assets -->', tags.join('\n    ')));
   sizes.push(`${page}: ${(out.bytes / 1024).toFixed(1)} kB js`);
+}
+// A gzipped copy beside every text file, so the server sends compressed pages without
+// compressing anything when it starts.
+for (const dir of [outDir, assetsDir]) {
+  for (const name of readdirSync(dir)) {
+    if (!/\.(html|js|css|map|txt)$/.test(name)) continue;
+    const body = readFileSync(join(dir, name));
+    const gzip = gzipSync(body, { level: 9 });
+    if (gzip.length < body.length) writeFileSync(join(dir, `${name}.gz`), gzip);
+  }
 }
 console.log(`web: built ${sizes.join(', ')}`);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { webRoutes } from '../src/http/routes/web.js';
 
@@ -57,6 +57,35 @@ describe('built pages and assets', () => {
 
     const css = await app.inject({ url: '/assets/dashboard-ABC123.css' });
     assert.equal(css.headers['content-type'], 'text/css; charset=utf-8');
+  });
+
+  it('sends the gzipped copy the build wrote beside a file, which is not an asset of its own', async () => {
+    const built = mkdtempSync(join(tmpdir(), 'sg-web-built-'));
+    try {
+      mkdirSync(join(built, 'assets'));
+      const body = `export const v = ${JSON.stringify('y'.repeat(3000))};`;
+      // A fast level, unlike the server's own level 9: the bytes sent show which copy was used.
+      const prebuilt = gzipSync(body, { level: 1 });
+      assert.notDeepEqual(prebuilt, gzipSync(body, { level: 9 }));
+      writeFileSync(join(built, 'assets', 'viewer-XYZ.js'), body);
+      writeFileSync(join(built, 'assets', 'viewer-XYZ.js.gz'), prebuilt);
+      const web = Fastify();
+      webRoutes(web, built);
+      try {
+        const zipped = await web.inject({ url: '/assets/viewer-XYZ.js', headers: { 'accept-encoding': 'gzip' } });
+        assert.equal(zipped.headers['content-encoding'], 'gzip');
+        assert.deepEqual(zipped.rawPayload, prebuilt);
+        assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), body);
+        const plain = await web.inject({ url: '/assets/viewer-XYZ.js' });
+        assert.equal(plain.body, body);
+        const copy = await web.inject({ url: '/assets/viewer-XYZ.js.gz' });
+        assert.equal(copy.statusCode, 404);
+      } finally {
+        await web.close();
+      }
+    } finally {
+      rmSync(built, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 with the envelope for an unknown asset, and never reads outside the assets folder', async () => {

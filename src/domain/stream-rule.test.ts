@@ -186,6 +186,31 @@ describe('compileStreamRules', () => {
   }
 });
 
+describe('compiled patterns shared between tokens', () => {
+  it('gives each matcher its own verdicts for a shared pattern', () => {
+    const a = compileStreamRules([regex('feed-[0-9]+')]);
+    const b = compileStreamRules([regex('feed-[0-9]+'), exact('other')]);
+    assert.equal(a.matches('feed-1'), true);
+    assert.equal(b.matches('feed-x'), false);
+    // Each matcher remembers its own last verdict, never the other's.
+    assert.equal(a.matches('feed-x'), false);
+    assert.equal(b.matches('feed-1'), true);
+    assert.equal(a.matches('other'), false);
+    assert.equal(b.matches('other'), true);
+  });
+
+  it('keeps working matchers when the shared map is emptied past its limit', () => {
+    const held = compileStreamRules([regex('cam-[a-z]+')]);
+    // More distinct patterns than the map keeps: it is emptied at least once on the way.
+    for (let i = 0; i < 10_050; i++) compileStreamRules([regex(`p${i}-[0-9]+`)]).matches(`p${i}-7`);
+    assert.equal(held.matches('cam-front'), true);
+    assert.equal(held.matches('cam-1'), false);
+    const again = compileStreamRules([regex('cam-[a-z]+')]);
+    assert.equal(again.matches('cam-back'), true);
+    assert.equal(again.matches('cam-'), false);
+  });
+});
+
 describe('stream-rule properties', () => {
   const syntaxHeavy = fc.string({
     unit: fc.oneof(

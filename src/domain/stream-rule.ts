@@ -65,6 +65,26 @@ export function validateStreamName(name: string): string | null {
   return validateText(name);
 }
 
+/** Compiled whole-name patterns by pattern text, shared by every token that uses the pattern. */
+const compiledPatterns = new Map<string, RE2>();
+/** Distinct patterns kept before the map is emptied (matchers keep the patterns they hold). */
+const COMPILED_PATTERN_LIMIT = 10_000;
+
+/**
+ * One RE2 program per distinct pattern: many tokens share a pattern (`.*` above all), and each
+ * program is native memory, so compiling it per token multiplied that memory by the token count.
+ * Sharing is safe: a pattern without the g or y flag keeps no state between calls.
+ */
+function compiledPattern(pattern: string): RE2 {
+  let re = compiledPatterns.get(pattern);
+  if (re === undefined) {
+    re = compileWhole(pattern);
+    if (compiledPatterns.size >= COMPILED_PATTERN_LIMIT) compiledPatterns.clear();
+    compiledPatterns.set(pattern, re);
+  }
+  return re;
+}
+
 export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher {
   const exact = new Set<string>();
   const patterns: RE2[] = [];
@@ -74,7 +94,7 @@ export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher 
       continue;
     }
     try {
-      patterns.push(compileWhole(rule.streamName));
+      patterns.push(compiledPattern(rule.streamName));
     } catch {
       // Validation should have refused it; a rule we cannot run must grant nothing.
     }

@@ -1,7 +1,8 @@
 /**
  * The browser pages: the dashboard at `/` and the hosted viewer at `/viewer`, built into dist/web
- * by scripts/build-web.mjs. Everything is read into memory once (a few hundred kB at most) and
- * gzipped once, so serving a page costs no disk access.
+ * by scripts/build-web.mjs. Everything is read into memory once (a few hundred kB at most), with
+ * the gzipped copy the build wrote beside each text file, so serving a page costs no disk access
+ * and starting the server compresses nothing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
@@ -39,13 +40,25 @@ export function defaultWebDir(): string {
   return join(dir, 'dist', 'web');
 }
 
+/** The suffix of the gzipped copy `npm run build` writes beside a text file. */
+const GZIP_SUFFIX = '.gz';
+
 function load(path: string): Asset {
   const body = readFileSync(path);
   const type = TYPES[extname(path)] ?? 'application/octet-stream';
-  // Compressing only pays off for text of some size; images are compressed already.
-  const gzip = type.startsWith('text/') || type.startsWith('application/json') ? gzipSync(body, { level: 9 }) : null;
+  let gzip: Buffer | null = null;
+  if (existsSync(path + GZIP_SUFFIX)) {
+    gzip = readFileSync(path + GZIP_SUFFIX);
+  } else if (type.startsWith('text/') || type.startsWith('application/json')) {
+    // Pages not built by the build script (a hand-made folder): compressed here, once.
+    // Compressing only pays off for text of some size; images are compressed already.
+    gzip = gzipSync(body, { level: 9 });
+  }
   return { body, gzip: gzip && gzip.length < body.length ? gzip : null, type };
 }
+
+/** The files of a built folder, without the gzipped copies (served in place of their originals). */
+const servedFiles = (dir: string) => readdirSync(dir).filter((name) => !name.endsWith(GZIP_SUFFIX));
 
 function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, cacheControl: string) {
   reply.header('content-type', asset.type).header('cache-control', cacheControl).header('vary', 'accept-encoding');
@@ -64,11 +77,11 @@ export function webRoutes(app: FastifyInstance, webDir: string = defaultWebDir()
   const pages = new Map<string, Asset>();
   const assets = new Map<string, Asset>();
   if (existsSync(webDir)) {
-    for (const name of readdirSync(webDir)) {
+    for (const name of servedFiles(webDir)) {
       if (name.endsWith('.html')) pages.set(name.slice(0, -'.html'.length), load(join(webDir, name)));
     }
     const assetDir = join(webDir, 'assets');
-    if (existsSync(assetDir)) for (const name of readdirSync(assetDir)) assets.set(name, load(join(assetDir, name)));
+    if (existsSync(assetDir)) for (const name of servedFiles(assetDir)) assets.set(name, load(join(assetDir, name)));
   }
 
   const page = (name: string) => (req: FastifyRequest, reply: FastifyReply) => {

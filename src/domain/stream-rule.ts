@@ -49,22 +49,6 @@ function compileWhole(pattern: string): RE2 {
   return new RE2(`^(?:${pattern})$`, 'u');
 }
 
-export function validateStreamRule(rule: StreamRule): string | null {
-  const textProblem = validateText(rule.streamName);
-  if (textProblem !== null || !rule.isRegex) return textProblem;
-  try {
-    compileWhole(rule.streamName);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return `'${rule.streamName}' is not a valid regular expression for a linear-time engine (backreferences and lookaround are not supported): ${detail}`;
-  }
-  return null;
-}
-
-export function validateStreamName(name: string): string | null {
-  return validateText(name);
-}
-
 /** Compiled whole-name patterns by pattern text, shared by every token that uses the pattern. */
 const compiledPatterns = new Map<string, RE2>();
 /** Distinct patterns kept before the map is emptied (matchers keep the patterns they hold). */
@@ -83,6 +67,23 @@ function compiledPattern(pattern: string): RE2 {
     compiledPatterns.set(pattern, re);
   }
   return re;
+}
+
+export function validateStreamRule(rule: StreamRule): string | null {
+  const textProblem = validateText(rule.streamName);
+  if (textProblem !== null || !rule.isRegex) return textProblem;
+  try {
+    // Kept in the shared map: the token's first decision then finds its pattern compiled.
+    compiledPattern(rule.streamName);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return `'${rule.streamName}' is not a valid regular expression for a linear-time engine (backreferences and lookaround are not supported): ${detail}`;
+  }
+  return null;
+}
+
+export function validateStreamName(name: string): string | null {
+  return validateText(name);
 }
 
 export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher {

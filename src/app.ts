@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -22,6 +21,7 @@ import { type ClientIpResolver, createClientIpResolver } from './http/client-ip.
 import { DirectorFastPath, type NodeHandler } from './http/director-fast.js';
 import { renderThrown, sendError } from './http/envelope.js';
 import { parseJsonBody } from './http/json-body.js';
+import { requestIds } from './http/request-id.js';
 import { accountRoutes } from './http/routes/account.js';
 import { apiSecretRoutes } from './http/routes/api-secrets.js';
 import { directorRoutes } from './http/routes/director.js';
@@ -86,6 +86,7 @@ export function redactUrl(url: string): string {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   let fastifyHandler: NodeHandler | null = null;
   let requestHandler: NodeHandler | null = null;
+  const nextRequestId = requestIds();
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
@@ -105,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The client address is the socket's; forwarded headers are judged by config, not Fastify.
     trustProxy: false,
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: nextRequestId,
     // Fastify's own HTTP/1 server, with the director fast path in front of its handler.
     serverFactory: (handler, options) => {
       fastifyHandler = handler;
@@ -253,7 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (deps.directorFastPath !== false) {
-    const fast = new DirectorFastPath(services, app.log, randomUUID);
+    const fast = new DirectorFastPath(services, app.log, nextRequestId);
     if (!fastifyHandler) throw new Error('Fastify did not hand over its request handler');
     requestHandler = fast.handler(fastifyHandler);
     app.addHook('preClose', async () => fast.close());

@@ -94,7 +94,8 @@ describe('director fast path', () => {
   let slowPort: number;
   /** Requests that reached Fastify's pipeline, per server. */
   const throughFastify = { fast: 0, slow: 0 };
-  let failReads = false;
+  /** How decision reads fail, as an unreachable database does: a rejected read, or a thrown one (SQLite reads synchronously). */
+  let failReads: false | 'reject' | 'throw' = false;
   let streamAccountId: string;
   const tokens: Record<string, string> = {};
   let selfSigned = '';
@@ -108,8 +109,13 @@ describe('director fast path', () => {
     // A store whose decision reads can be made to fail as an unreachable database does.
     const flaky = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'tokenForDecision' && failReads) {
+        if (prop === 'tokenForDecision' && failReads === 'reject') {
           return async () => {
+            throw new StoreUnavailableError('test outage');
+          };
+        }
+        if (prop === 'tokenForDecision' && failReads === 'throw') {
+          return () => {
             throw new StoreUnavailableError('test outage');
           };
         }
@@ -355,20 +361,35 @@ describe('director fast path', () => {
     assert.equal((await send(fastPort, 'publish', sent)).headers['x-request-id'], 'client-id-1');
     assert.equal((await send(slowPort, 'publish', sent)).headers['x-request-id'], 'client-id-1');
     const made = await send(fastPort, 'publish', { headers: bearer('pub'), body: json({ streamName: 'cam' }) });
-    assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    const again = await send(fastPort, 'publish', { headers: bearer('pub'), body: json({ streamName: 'cam' }) });
+    const viaFastify = await send(fastPort, 'publish', { headers: bearer('pub'), body: '{"streamName": 3}' });
+    const otherServer = await send(slowPort, 'publish', { headers: bearer('pub'), body: json({ streamName: 'cam' }) });
+    const ids = [made, again, viaFastify, otherServer].map((r) => String(r.headers['x-request-id']));
+    // A random per-server prefix and a counter shared by both paths of one server.
+    for (const id of ids) assert.match(id, /^[0-9a-f]{12}-[0-9a-z]+$/);
+    assert.equal(new Set(ids).size, 4, 'every id is new');
+    const prefix = (id: string) => id.split('-')[0];
+    assert.equal(prefix(ids[0] as string), prefix(ids[2] as string), 'one server, one prefix');
+    assert.notEqual(prefix(ids[0] as string), prefix(ids[3] as string), 'two servers, two prefixes');
   });
 
-  it('answers an unavailable database with the same 503 as Fastify', async () => {
-    failReads = true;
-    try {
-      const sent = { headers: bearer('pub'), body: json({ streamName: 'cam' }) };
-      const a = await send(fastPort, 'publish', sent);
-      const b = await send(slowPort, 'publish', sent);
-      assert.equal(a.status, 503);
-      assert.deepEqual(comparable(a), comparable(b));
-      assert.deepEqual(headerShape(a), headerShape(b));
-    } finally {
-      failReads = false;
+  it('answers an unavailable database with the same 503 as Fastify, whether the read rejects or throws', async () => {
+    for (const mode of ['reject', 'throw'] as const) {
+      failReads = mode;
+      try {
+        for (const [role, sent] of [
+          ['publish', { headers: bearer('pub'), body: json({ streamName: 'cam' }) }],
+          ['subscribe', { headers: bearer('sub'), body: json({ streamName: 'cam' }) }],
+        ] as const) {
+          const a = await send(fastPort, role, sent);
+          const b = await send(slowPort, role, sent);
+          assert.equal(a.status, 503, `${mode} ${role}`);
+          assert.deepEqual(comparable(a), comparable(b), `${mode} ${role}`);
+          assert.deepEqual(headerShape(a), headerShape(b), `${mode} ${role}`);
+        }
+      } finally {
+        failReads = false;
+      }
     }
   });
 

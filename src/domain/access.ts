@@ -2,9 +2,10 @@ import type { Store } from '../store/store.js';
 import { type DenialCode, type Denied, deny } from './denials.js';
 import { compileIpRules, type IpMatcher } from './ip-rule.js';
 import type { LiveRegistry } from './live-registry.js';
+import { andThen, type MaybePromise } from './maybe-promise.js';
 import type { Account, TokenRecord } from './model.js';
 import { compileOriginRules, type OriginMatcher } from './origin-rule.js';
-import { looksLikeJwt, parseSelfSigned, verifySelfSignedSignature } from './self-signed-token.js';
+import { looksLikeJwt, parseSelfSigned, type SelfSignedParse, verifySelfSignedSignature } from './self-signed-token.js';
 import { compileStreamRules, type StreamMatcher } from './stream-rule.js';
 
 /** What is known of the party asking: proven facts only (the Origin header is a browser's claim). */
@@ -34,6 +35,23 @@ export interface SubscribeGranted {
 
 export type PublishDecision = PublishGranted | Denied;
 export type SubscribeDecision = SubscribeGranted | Denied;
+
+export interface PublishInput {
+  readonly credential: string | null;
+  readonly streamName: string;
+  readonly sourceId?: string | null;
+  readonly who: Requester;
+}
+
+export interface SubscribeInput {
+  readonly streamAccountId: string | null;
+  readonly streamName: string;
+  readonly credential: string | null;
+  readonly who: Requester;
+}
+
+/** The decision's one read (`Store.tokenForDecision`). */
+type DecisionRead = { readonly token: TokenRecord; readonly liveLeases: number };
 
 interface CompiledRules {
   readonly version: number;
@@ -97,12 +115,12 @@ export class AccessService {
   }
 
   /** Stream, origin and IP rules, then IP binding (which only records otherwise-allowed clients). */
-  async #rulesAllow(
+  #rulesAllow(
     token: TokenRecord,
     streamName: string,
     who: Requester,
     extra?: { origins: OriginMatcher; ips: IpMatcher },
-  ): Promise<DenialCode | null> {
+  ): MaybePromise<DenialCode | null> {
     const rules = this.#rules(token);
     if (!rules.streams.matches(streamName)) return 'STREAM_NAME_NOT_ALLOWED';
     if (who.checkOrigin) {
@@ -136,20 +154,17 @@ export class AccessService {
   /**
    * May the holder of this publish token publish `streamName`? `sourceId` names one source of
    * a multisource stream. A stream already live from another publisher is refused.
+   *
+   * Answered without a promise when the store reads from memory and nothing else needs I/O
+   * (the account is known, the stream has no live lease, no IP is to be bound).
    */
-  async authorizePublish(input: {
-    credential: string | null;
-    streamName: string;
-    sourceId?: string | null;
-    who: Requester;
-  }): Promise<PublishDecision> {
+  authorizePublish(input: PublishInput): MaybePromise<PublishDecision> {
     if (!input.credential) return deny('INVALID_TOKEN');
-    const read = await this.store.tokenForDecision(
-      'publish',
-      { value: input.credential },
-      input.streamName,
-      this.now(),
-    );
+    const read = this.store.tokenForDecision('publish', { value: input.credential }, input.streamName, this.now());
+    return andThen(read, (r) => this.#publishWith(r, input));
+  }
+
+  #publishWith(read: DecisionRead | null, input: PublishInput): MaybePromise<PublishDecision> {
     const token = read?.token ?? null;
     const unusable = this.#usable(token);
     if (unusable || !token || !read) return deny(unusable ?? 'INVALID_TOKEN');
@@ -158,18 +173,32 @@ export class AccessService {
     if (input.who.checkOrigin && !rules.origins.matches(input.who.origin)) return deny('ORIGIN_NOT_ALLOWED');
     const ip = this.#ipPrecheck(token, rules.ips, input.who.ip);
     if (ip !== 'ok' && ip !== 'bind') return deny(ip);
+    const account = this.#accounts.get(token.accountId);
+    if (account === undefined || read.liveLeases > 0 || ip === 'bind') {
+      return this.#publishAfterReads(token, read.liveLeases, ip === 'bind', input);
+    }
+    return { allowed: true, account, token };
+  }
+
+  /** The rest of a publish decision that passed every rule: the reads and the write it still needs. */
+  async #publishAfterReads(
+    token: TokenRecord,
+    liveLeases: number,
+    bind: boolean,
+    input: PublishInput,
+  ): Promise<PublishDecision> {
     const account = await this.#account(token.accountId);
     if (!account) return deny('INVALID_TOKEN');
     // Liveness before binding, so a refused publisher does not use up a bind slot. The lease
     // count came with the token; the leases themselves are only read when there are some.
-    if (read.liveLeases > 0) {
+    if (liveLeases > 0) {
       const leases = await this.live.leases(account.id, input.streamName);
       const sourceId = input.sourceId ?? null;
       const sharable =
         token.multisource && sourceId !== null && leases.every((l) => l.sourceId !== null && l.sourceId !== sourceId);
       if (leases.length > 0 && !sharable) return deny('STREAM_ALREADY_PUBLISHED');
     }
-    if (ip === 'bind') {
+    if (bind) {
       const problem = await this.#bind(token, input.who.ip as string);
       if (problem) return deny(problem);
     }
@@ -181,14 +210,12 @@ export class AccessService {
    * from one) the viewer is admitted and may wait for the stream; without one, the stream must
    * be live and none of its publish tokens may require subscriber authentication.
    */
-  async authorizeSubscribe(input: {
-    streamAccountId: string | null;
-    streamName: string;
-    credential: string | null;
-    who: Requester;
-  }): Promise<SubscribeDecision> {
-    if (input.credential) return this.#subscribeWithToken({ ...input, credential: input.credential });
+  authorizeSubscribe(input: SubscribeInput): MaybePromise<SubscribeDecision> {
+    if (input.credential) return this.#subscribeWithToken(input, input.credential);
+    return this.#subscribeWithoutToken(input);
+  }
 
+  async #subscribeWithoutToken(input: SubscribeInput): Promise<SubscribeDecision> {
     if (!input.streamAccountId) return deny('STREAM_NOT_FOUND');
     const account = await this.store.getAccountByStreamAccountId(input.streamAccountId);
     if (!account) return deny('STREAM_NOT_FOUND');
@@ -201,66 +228,79 @@ export class AccessService {
     return { allowed: true, account, tokenId: null, trackingId: null, customViewerData: null, live: true };
   }
 
-  async #subscribeWithToken(input: {
-    streamAccountId: string | null;
-    streamName: string;
-    credential: string;
-    who: Requester;
-  }): Promise<SubscribeDecision> {
-    let token: TokenRecord | null;
-    let extra: { origins: OriginMatcher; ips: IpMatcher } | undefined;
-    let trackingId: string | null;
-    let customViewerData: string | null = null;
-    let liveLeases = 0;
-
-    if (looksLikeJwt(input.credential)) {
-      const parsed = parseSelfSigned(input.credential);
+  #subscribeWithToken(input: SubscribeInput, credential: string): MaybePromise<SubscribeDecision> {
+    if (looksLikeJwt(credential)) {
+      const parsed = parseSelfSigned(credential);
       if (!parsed.ok) return deny('INVALID_TOKEN');
-      const read = await this.store.tokenForDecision(
+      const read = this.store.tokenForDecision(
         'subscribe',
         { id: parsed.claims.tokenId },
         input.streamName,
         this.now(),
       );
-      token = read?.token ?? null;
-      liveLeases = read?.liveLeases ?? 0;
-      // Signed with the parent's current value: a refreshed or deleted parent kills it.
-      if (!token || !verifySelfSignedSignature(parsed, token.token)) return deny('INVALID_TOKEN');
-      const unusable = this.#usable(token);
-      if (unusable) return deny(unusable);
-      if (parsed.claims.exp * 1000 <= this.now()) return deny('TOKEN_EXPIRED');
-      if (parsed.claims.streamName !== input.streamName) return deny('STREAM_NAME_NOT_ALLOWED');
-      const parentTracking = token.tracking?.trackingId ?? null;
-      if (parentTracking !== null && parsed.claims.trackingId !== null && parsed.claims.trackingId !== parentTracking) {
-        return deny('INVALID_TOKEN');
-      }
-      trackingId = parentTracking ?? parsed.claims.trackingId;
-      customViewerData = parsed.claims.customViewerData;
-      extra = {
-        origins: compileOriginRules(parsed.claims.allowedOrigins),
-        ips: compileIpRules(parsed.claims.allowedIpAddresses),
-      };
-    } else {
-      const read = await this.store.tokenForDecision(
-        'subscribe',
-        { value: input.credential },
-        input.streamName,
-        this.now(),
-      );
-      token = read?.token ?? null;
-      liveLeases = read?.liveLeases ?? 0;
-      const unusable = this.#usable(token);
-      if (unusable || !token) return deny(unusable ?? 'INVALID_TOKEN');
-      trackingId = token.tracking?.trackingId ?? null;
+      return andThen(read, (r) => this.#selfSignedWith(r, parsed, input));
     }
+    const read = this.store.tokenForDecision('subscribe', { value: credential }, input.streamName, this.now());
+    return andThen(read, (r) => {
+      const token = r?.token ?? null;
+      const unusable = this.#usable(token);
+      if (unusable || !token || !r) return deny(unusable ?? 'INVALID_TOKEN');
+      return this.#admitViewer(input, token, r.liveLeases, token.tracking?.trackingId ?? null, null, undefined);
+    });
+  }
 
-    const account = await this.#account(token.accountId);
-    if (!account) return deny('INVALID_TOKEN');
-    if (input.streamAccountId !== null && input.streamAccountId !== account.streamAccountId) {
-      return deny('STREAM_NAME_NOT_ALLOWED');
+  /** A self-signed subscribe token against its parent, then the parent's own rules. */
+  #selfSignedWith(
+    read: DecisionRead | null,
+    parsed: Extract<SelfSignedParse, { ok: true }>,
+    input: SubscribeInput,
+  ): MaybePromise<SubscribeDecision> {
+    const token = read?.token ?? null;
+    // Signed with the parent's current value: a refreshed or deleted parent kills it.
+    if (!token || !read || !verifySelfSignedSignature(parsed, token.token)) return deny('INVALID_TOKEN');
+    const unusable = this.#usable(token);
+    if (unusable) return deny(unusable);
+    const claims = parsed.claims;
+    if (claims.exp * 1000 <= this.now()) return deny('TOKEN_EXPIRED');
+    if (claims.streamName !== input.streamName) return deny('STREAM_NAME_NOT_ALLOWED');
+    const parentTracking = token.tracking?.trackingId ?? null;
+    if (parentTracking !== null && claims.trackingId !== null && claims.trackingId !== parentTracking) {
+      return deny('INVALID_TOKEN');
     }
-    const problem = await this.#rulesAllow(token, input.streamName, input.who, extra);
-    if (problem) return deny(problem);
-    return { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live: liveLeases > 0 };
+    return this.#admitViewer(
+      input,
+      token,
+      read.liveLeases,
+      parentTracking ?? claims.trackingId,
+      claims.customViewerData,
+      {
+        origins: compileOriginRules(claims.allowedOrigins),
+        ips: compileIpRules(claims.allowedIpAddresses),
+      },
+    );
+  }
+
+  /** The account and every rule of a usable subscribe token (plus a self-signed token's own). */
+  #admitViewer(
+    input: SubscribeInput,
+    token: TokenRecord,
+    liveLeases: number,
+    trackingId: string | null,
+    customViewerData: string | null,
+    extra: { origins: OriginMatcher; ips: IpMatcher } | undefined,
+  ): MaybePromise<SubscribeDecision> {
+    const admit = (account: Account | null): MaybePromise<SubscribeDecision> => {
+      if (!account) return deny('INVALID_TOKEN');
+      if (input.streamAccountId !== null && input.streamAccountId !== account.streamAccountId) {
+        return deny('STREAM_NAME_NOT_ALLOWED');
+      }
+      return andThen(this.#rulesAllow(token, input.streamName, input.who, extra), (problem) =>
+        problem
+          ? deny(problem)
+          : { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live: liveLeases > 0 },
+      );
+    };
+    const kept = this.#accounts.get(token.accountId);
+    return kept ? admit(kept) : this.#account(token.accountId).then(admit);
   }
 }

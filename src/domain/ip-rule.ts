@@ -7,6 +7,8 @@
  * that matching can parse straight into a scratch buffer without allocating.
  */
 
+import { keepLastVerdict } from './last-verdict.js';
+
 export interface ParsedIp {
   readonly family: 4 | 6;
   /** canonical text: dotted quad for IPv4, RFC 5952 lowercase compressed for IPv6 */
@@ -309,33 +311,34 @@ export function compileIpRules(entries: readonly string[]): IpMatcher {
   const v4Count = v4Networks.length;
   const v6End = v6Networks.length;
 
+  const verdict = (clientIp: string): boolean => {
+    if (parseInto(clientIp, 0, clientIp.length, scratch) === NOT_PARSED) return false;
+    if (isMapped(scratch)) {
+      const address = lowWord(scratch);
+      for (let k = 0; k < v4Count; k++) {
+        if ((address & (v4Masks[k] ?? 0)) === v4Networks[k]) return true;
+      }
+      return false;
+    }
+    const w0 = word(scratch, 0);
+    const w1 = word(scratch, 1);
+    const w2 = word(scratch, 2);
+    const w3 = word(scratch, 3);
+    for (let k = 0; k < v6End; k += 4) {
+      if (
+        (w0 & (v6Masks[k] ?? 0)) === v6Networks[k] &&
+        (w1 & (v6Masks[k + 1] ?? 0)) === v6Networks[k + 1] &&
+        (w2 & (v6Masks[k + 2] ?? 0)) === v6Networks[k + 2] &&
+        (w3 & (v6Masks[k + 3] ?? 0)) === v6Networks[k + 3]
+      ) {
+        return true;
+      }
+    }
+    return false;
+  };
   return {
     // A list whose entries are all invalid allows nobody: the owner meant to restrict.
     allowsAll: false,
-    matches(clientIp: string): boolean {
-      if (parseInto(clientIp, 0, clientIp.length, scratch) === NOT_PARSED) return false;
-      if (isMapped(scratch)) {
-        const address = lowWord(scratch);
-        for (let k = 0; k < v4Count; k++) {
-          if ((address & (v4Masks[k] ?? 0)) === v4Networks[k]) return true;
-        }
-        return false;
-      }
-      const w0 = word(scratch, 0);
-      const w1 = word(scratch, 1);
-      const w2 = word(scratch, 2);
-      const w3 = word(scratch, 3);
-      for (let k = 0; k < v6End; k += 4) {
-        if (
-          (w0 & (v6Masks[k] ?? 0)) === v6Networks[k] &&
-          (w1 & (v6Masks[k + 1] ?? 0)) === v6Networks[k + 1] &&
-          (w2 & (v6Masks[k + 2] ?? 0)) === v6Networks[k + 2] &&
-          (w3 & (v6Masks[k + 3] ?? 0)) === v6Networks[k + 3]
-        ) {
-          return true;
-        }
-      }
-      return false;
-    },
+    matches: keepLastVerdict(verdict),
   };
 }

@@ -3,6 +3,8 @@
  * against the host of the request's Origin header.
  */
 
+import { keepLastVerdict } from './last-verdict.js';
+
 export interface OriginMatcher {
   readonly allowsAll: boolean;
   matches(origin: string | undefined): boolean;
@@ -75,20 +77,21 @@ export function compileOriginRules(patterns: readonly string[]): OriginMatcher {
     if (lower.startsWith(WILDCARD_PREFIX)) wildcardDomains.add(lower.slice(WILDCARD_PREFIX.length));
     else exact.add(lower);
   }
+  const verdict = (origin: string): boolean => {
+    const host = originHost(origin);
+    if (host === null) return false;
+    if (exact.has(host)) return true;
+    if (wildcardDomains.size === 0) return false;
+    // Looking up each proper suffix after a dot costs one Set probe per label, however many
+    // wildcards there are, and can never match the bare domain or a lookalike ("evilx.com").
+    for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+      if (wildcardDomains.has(host.slice(dot + 1))) return true;
+    }
+    return false;
+  };
+  const remembered = keepLastVerdict(verdict);
   return {
     allowsAll: false,
-    matches(origin: string | undefined): boolean {
-      if (origin === undefined) return false;
-      const host = originHost(origin);
-      if (host === null) return false;
-      if (exact.has(host)) return true;
-      if (wildcardDomains.size === 0) return false;
-      // Looking up each proper suffix after a dot costs one Set probe per label, however many
-      // wildcards there are, and can never match the bare domain or a lookalike ("evilx.com").
-      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-        if (wildcardDomains.has(host.slice(dot + 1))) return true;
-      }
-      return false;
-    },
+    matches: (origin: string | undefined): boolean => origin !== undefined && remembered(origin),
   };
 }

@@ -5,6 +5,7 @@
  * matching time is linear in the input: a pattern like `(a+)+$` cannot stall the server.
  */
 import RE2 from 're2';
+import { keepLastVerdict } from './last-verdict.js';
 
 export const MAX_STREAM_NAME_LENGTH = 128;
 
@@ -102,24 +103,7 @@ export function compileStreamRules(rules: readonly StreamRule[]): StreamMatcher 
   }
   if (patterns.length === 0) return { matches: (streamName) => exact.has(streamName) };
   // A token is used over and over for the same stream (a publisher reconnecting, the viewers of
-  // one stream sharing a subscribe token): the last verdict of the patterns is kept, since a
-  // pattern call crosses into RE2's native code and costs far more than the comparison.
-  let lastName: string | null = null;
-  let lastVerdict = false;
-  return {
-    matches(streamName: string): boolean {
-      if (exact.has(streamName)) return true;
-      if (streamName === lastName) return lastVerdict;
-      let verdict = false;
-      for (const pattern of patterns) {
-        if (pattern.test(streamName)) {
-          verdict = true;
-          break;
-        }
-      }
-      lastName = streamName;
-      lastVerdict = verdict;
-      return verdict;
-    },
-  };
+  // one stream sharing a subscribe token), and a pattern call crosses into RE2's native code.
+  const patternsMatch = keepLastVerdict((streamName) => patterns.some((pattern) => pattern.test(streamName)));
+  return { matches: (streamName) => exact.has(streamName) || patternsMatch(streamName) };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
+import type { MaybePromise } from '../domain/maybe-promise.js';
 import { renderThrown } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
 import { PREREAD, type Preread } from './preread.js';
@@ -23,12 +24,12 @@ const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 type Route<B> = {
   readonly validate: (data: unknown) => boolean;
-  readonly answer: (deps: DirectorDeps, req: DirectorRequest, body: B) => Promise<DirectorAnswer>;
+  readonly answer: (deps: DirectorDeps, req: DirectorRequest, body: B) => MaybePromise<DirectorAnswer>;
 };
 
 function route<B>(
   schema: object,
-  answer: (deps: DirectorDeps, req: DirectorRequest, body: B) => Promise<DirectorAnswer>,
+  answer: (deps: DirectorDeps, req: DirectorRequest, body: B) => MaybePromise<DirectorAnswer>,
 ): Route<B> {
   // The very validator Fastify compiles for the route, so both paths accept the same bodies.
   return { validate: validatorCompiler({ schema, httpPart: 'body' }), answer };
@@ -117,21 +118,42 @@ export class DirectorFastPath {
       next(req, res);
       return;
     }
-    const started = performance.now();
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && header !== '' ? header : this.newRequestId();
     const log = this.#logsRequests() ? this.log.child({ reqId: id }) : null;
+    const started = log ? performance.now() : 0;
     log?.info({ req: { method: req.method, url: req.url, ip: req.socket.remoteAddress } }, 'incoming request');
-    const send = (answer: { status: number; body: unknown }) => {
-      const text = JSON.stringify(answer.body);
-      res.writeHead(answer.status, {
-        'x-request-id': id,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
-      log?.info({ res: { statusCode: answer.status }, responseTime: performance.now() - started }, 'request completed');
-    };
-    target.answer(this.deps, req, body).then(send, (err: unknown) => send(renderThrown(err, log ?? this.log)));
+    let answer: MaybePromise<DirectorAnswer>;
+    try {
+      answer = target.answer(this.deps, req, body);
+    } catch (err) {
+      // A store that reads synchronously fails synchronously.
+      answer = renderThrown(err, log ?? this.log);
+    }
+    if (answer instanceof Promise) {
+      answer.then(
+        (a) => this.#send(res, id, a, log, started),
+        (err: unknown) => this.#send(res, id, renderThrown(err, log ?? this.log), log, started),
+      );
+    } else {
+      this.#send(res, id, answer, log, started);
+    }
+  }
+
+  #send(
+    res: ServerResponse,
+    id: string,
+    answer: { status: number; body: unknown },
+    log: FastifyBaseLogger | null,
+    started: number,
+  ): void {
+    const text = JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      'x-request-id': id,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+    log?.info({ res: { statusCode: answer.status }, responseTime: performance.now() - started }, 'request completed');
   }
 }

@@ -1,3 +1,4 @@
+import type { MaybePromise } from '../domain/maybe-promise.js';
 import type {
   Account,
   AcquireResult,
@@ -65,14 +66,15 @@ export interface Store {
    * The access decision's one read: a token by value or by id (whatever its account) together
    * with the number of unexpired live leases on `streamName` in the token's account, in one
    * call (one round trip on PostgreSQL; from memory on a SQLite server). null when no such token
-   * exists.
+   * exists. A store that reads synchronously answers without a promise, so that a decision
+   * needing no other I/O is made without one.
    */
   tokenForDecision(
     kind: TokenKind,
     by: { readonly value: string } | { readonly id: number },
     streamName: string,
     now: number,
-  ): Promise<{ token: TokenRecord; liveLeases: number } | null>;
+  ): MaybePromise<{ token: TokenRecord; liveLeases: number } | null>;
   /**
    * Atomically records `ip` into the token's allowedIpAddresses when it holds fewer than `max`
    * entries: N concurrent first uses from N+k addresses bind exactly N, on any number of nodes.

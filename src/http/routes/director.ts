@@ -3,8 +3,9 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../../config.js';
-import type { AccessService, Requester } from '../../domain/access.js';
+import type { AccessService, PublishDecision, Requester, SubscribeDecision } from '../../domain/access.js';
 import { type Denied, deny } from '../../domain/denials.js';
+import { andThen, type MaybePromise } from '../../domain/maybe-promise.js';
 import type { Account } from '../../domain/model.js';
 import type { JwtSigner } from '../../domain/signer.js';
 import { bearerOf } from '../auth.js';
@@ -144,19 +145,31 @@ export function directorClaims(
   };
 }
 
-/** POST /api/director/publish on a body that passed DirectorPublishBody. */
-export async function directorPublish(
+/**
+ * POST /api/director/publish on a body that passed DirectorPublishBody. Answers without a
+ * promise when the decision was made without one (see AccessService.authorizePublish).
+ */
+export function directorPublish(
   deps: DirectorDeps,
   req: DirectorRequest,
   body: PublishBody,
-): Promise<DirectorAnswer> {
+): MaybePromise<DirectorAnswer> {
   const who = requester(req, deps.clientIp);
-  const decision = await deps.access.authorizePublish({
+  const decision = deps.access.authorizePublish({
     credential: bearerOf(req.headers),
     streamName: body.streamName,
     sourceId: body.sourceId ?? null,
     who,
   });
+  return andThen(decision, (d) => publishAnswer(deps, body, who, d));
+}
+
+function publishAnswer(
+  deps: DirectorDeps,
+  body: PublishBody,
+  who: Requester,
+  decision: PublishDecision,
+): DirectorAnswer {
   if (!decision.allowed) return refused(decision);
   const { account, token } = decision;
   if (body.streamAccountId && body.streamAccountId !== account.streamAccountId) {
@@ -182,19 +195,28 @@ export async function directorPublish(
   };
 }
 
-/** POST /api/director/subscribe on a body that passed DirectorSubscribeBody. */
-export async function directorSubscribe(
+/** POST /api/director/subscribe on a body that passed DirectorSubscribeBody (without a promise when it can). */
+export function directorSubscribe(
   deps: DirectorDeps,
   req: DirectorRequest,
   body: SubscribeBody,
-): Promise<DirectorAnswer> {
+): MaybePromise<DirectorAnswer> {
   const who = requester(req, deps.clientIp);
-  const decision = await deps.access.authorizeSubscribe({
+  const decision = deps.access.authorizeSubscribe({
     streamAccountId: body.streamAccountId ?? null,
     streamName: body.streamName,
     credential: bearerOf(req.headers),
     who,
   });
+  return andThen(decision, (d) => subscribeAnswer(deps, body, who, d));
+}
+
+function subscribeAnswer(
+  deps: DirectorDeps,
+  body: SubscribeBody,
+  who: Requester,
+  decision: SubscribeDecision,
+): DirectorAnswer {
   if (!decision.allowed) return refused(decision);
   const jwt = deps.signer.sign(
     directorClaims(deps, {

@@ -397,12 +397,12 @@ export class SqliteStore implements Store {
     return this.#token(kind, { id });
   }
 
-  async tokenForDecision(
+  tokenForDecision(
     kind: TokenKind,
     by: { readonly value: string } | { readonly id: number },
     streamName: string,
     now: number,
-  ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
+  ): { token: TokenRecord; liveLeases: number } | null {
     const token = this.#token(kind, by);
     if (!token) return null;
     let liveLeases = 0;

@@ -5,20 +5,24 @@
  */
 import { connect, type Socket } from 'node:net';
 
-export interface LoadOptions {
+/** What a load generator sends to one server, and how it reads the server's CPU time. */
+export interface LoadSource {
   readonly port: number;
-  readonly connections: number;
-  readonly warmupSeconds: number;
-  readonly seconds: number;
   /** Builds the raw bytes of the next request (a full HTTP/1.1 request with Content-Length). */
   readonly nextRequest: () => Buffer;
   /**
-   * Requests sent first, each once, during the warm-up; the measured window opens only after
-   * all of them were sent (and the warm-up time has passed), so it sees the steady state.
+   * Requests sent first, each once, during the warm-up; nothing is measured until all of them
+   * were sent (and the warm-up time has passed), so measurements see the steady state.
    */
   readonly prime?: readonly Buffer[];
-  /** CPU seconds the server has used so far (read at the window's edges), when known. */
+  /** CPU seconds the server process has used so far, when known. */
   readonly serverCpu?: () => number;
+}
+
+export interface LoadOptions extends LoadSource {
+  readonly connections: number;
+  readonly warmupSeconds: number;
+  readonly seconds: number;
 }
 
 export interface LoadResult {
@@ -37,7 +41,8 @@ export interface LoadResult {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-function quantile(sorted: Float64Array, q: number): number {
+/** The `q` quantile of ascending `sorted` (NaN when empty). */
+export function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }

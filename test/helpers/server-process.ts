@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,14 +42,58 @@ export interface ServerProcess {
   dispose(): Promise<void>;
 }
 
-/** Starts `streamgate serve` as a real process on a free loopback port and waits for /readyz. */
+/**
+ * The TCP port a process listens on, read from Linux's /proc: the process's socket inodes, then
+ * the listening (state 0A) entry among them. undefined while it listens on nothing yet.
+ */
+export function listeningPort(pid: number): number | undefined {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined; // gone, or not started yet
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1] as string);
+    } catch {
+      // closed while we looked
+    }
+  }
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && inodes.has(cols[9] as string)) {
+        return Number.parseInt((cols[1] as string).split(':')[1] as string, 16);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts `streamgate serve` as a real process on loopback and waits for /readyz.
+ *
+ * Unless the caller names a port, the server binds port 0 and the port is read from the
+ * process's own listening socket. A port picked beforehand and bound later could be taken in
+ * between (by another test file's server, or as the local port of an outgoing connection),
+ * failing the start or, worse, pointing the test at somebody else's server.
+ */
 export async function startServer(options: { databaseUrl?: string; env?: Record<string, string> } = {}) {
   const dir = options.databaseUrl ? null : mkdtempSync(join(tmpdir(), 'streamgate-proc-'));
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dir as string, 'db.sqlite')}`;
-  const port = await freePort();
   const env = {
     ...process.env,
-    STREAMGATE_PORT: String(port),
+    STREAMGATE_PORT: '0',
     STREAMGATE_HOST: '127.0.0.1',
     STREAMGATE_DATABASE_URL: databaseUrl,
     STREAMGATE_LOG_LEVEL: 'warn',
@@ -63,15 +107,19 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
   child.stderr?.on('data', (d) => {
     output += d;
   });
-  const url = `http://127.0.0.1:${port}`;
+  const fixedPort = env.STREAMGATE_PORT === '0' ? undefined : Number(env.STREAMGATE_PORT);
+  let port = fixedPort;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${output}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
+    port ??= listeningPort(child.pid as number);
+    if (port !== undefined) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -79,6 +127,7 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const url = `http://127.0.0.1:${port}`;
   const stop = (signal: NodeJS.Signals = 'SIGTERM') =>
     new Promise<number | null>((res) => {
       if (child.exitCode !== null) return res(child.exitCode);
@@ -87,7 +136,7 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
     });
   const server: ServerProcess = {
     url,
-    port,
+    port: port as number,
     databaseUrl,
     child,
     createAccount(name) {

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { DecisionRead, Store } from '../store/store.js';
 import { type DenialCode, type Denied, deny } from './denials.js';
 import { compileIpRules, type IpMatcher } from './ip-rule.js';
 import type { LiveRegistry } from './live-registry.js';
@@ -50,9 +50,6 @@ export interface SubscribeInput {
   readonly who: Requester;
 }
 
-/** The decision's one read (`Store.tokenForDecision`). */
-type DecisionRead = { readonly token: TokenRecord; readonly liveLeases: number };
-
 interface CompiledRules {
   readonly version: number;
   readonly streams: StreamMatcher;
@@ -95,15 +92,17 @@ export class AccessService {
     return rules;
   }
 
-  async #account(id: number): Promise<Account | null> {
+  /** The token's account: at once when kept, else read and kept. */
+  #account(id: number): MaybePromise<Account | null> {
     const kept = this.#accounts.get(id);
     if (kept) return kept;
-    const account = await this.store.getAccount(id);
-    if (account) {
-      if (this.#accounts.size >= CACHE_LIMIT) this.#accounts.clear();
-      this.#accounts.set(id, account);
-    }
-    return account;
+    return this.store.getAccount(id).then((account) => {
+      if (account) {
+        if (this.#accounts.size >= CACHE_LIMIT) this.#accounts.clear();
+        this.#accounts.set(id, account);
+      }
+      return account;
+    });
   }
 
   /** Existence, state and expiry: the checks shared by both roles. */
@@ -173,14 +172,15 @@ export class AccessService {
     if (input.who.checkOrigin && !rules.origins.matches(input.who.origin)) return deny('ORIGIN_NOT_ALLOWED');
     const ip = this.#ipPrecheck(token, rules.ips, input.who.ip);
     if (ip !== 'ok' && ip !== 'bind') return deny(ip);
-    const account = this.#accounts.get(token.accountId);
-    if (account === undefined || read.liveLeases > 0 || ip === 'bind') {
+    if (read.liveLeases > 0 || ip === 'bind') {
       return this.#publishAfterReads(token, read.liveLeases, ip === 'bind', input);
     }
-    return { allowed: true, account, token };
+    return andThen(this.#account(token.accountId), (account) =>
+      account ? { allowed: true, account, token } : deny('INVALID_TOKEN'),
+    );
   }
 
-  /** The rest of a publish decision that passed every rule: the reads and the write it still needs. */
+  /** A publish decision that passed every rule but needs the stream's leases or a bind slot. */
   async #publishAfterReads(
     token: TokenRecord,
     liveLeases: number,
@@ -300,7 +300,6 @@ export class AccessService {
           : { allowed: true, account, tokenId: token.id, trackingId, customViewerData, live: liveLeases > 0 },
       );
     };
-    const kept = this.#accounts.get(token.accountId);
-    return kept ? admit(kept) : this.#account(token.accountId).then(admit);
+    return andThen(this.#account(token.accountId), admit);
   }
 }

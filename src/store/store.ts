@@ -22,6 +22,12 @@ import type {
  * PostgreSQL are interchangeable. Every method is async because the networked database is.
  * Methods scoped by `accountId` never return another account's objects.
  */
+/** What `Store.tokenForDecision` reads: the token and the live leases on the asked stream. */
+export interface DecisionRead {
+  readonly token: TokenRecord;
+  readonly liveLeases: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -74,7 +80,7 @@ export interface Store {
     by: { readonly value: string } | { readonly id: number },
     streamName: string,
     now: number,
-  ): MaybePromise<{ token: TokenRecord; liveLeases: number } | null>;
+  ): MaybePromise<DecisionRead | null>;
   /**
    * Atomically records `ip` into the token's allowedIpAddresses when it holds fewer than `max`
    * entries: N concurrent first uses from N+k addresses bind exactly N, on any number of nodes.

@@ -19,7 +19,7 @@ import type {
 } from '../../domain/model.js';
 import type { StreamRule } from '../../domain/stream-rule.js';
 import { type AccountRow, type LeaseRow, type SecretRow, toAccount, toLease, toSecret } from '../rows.js';
-import type { Store } from '../store.js';
+import type { DecisionRead, Store } from '../store.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { ASCII_FOLD_SQL, pgMigrations } from './migrations.js';
 
@@ -585,7 +585,7 @@ export class PgStore implements Store {
     by: { readonly value: string } | { readonly id: number },
     streamName: string,
     now: number,
-  ): Promise<{ token: TokenRecord; liveLeases: number } | null> {
+  ): Promise<DecisionRead | null> {
     if ('value' in by ? by.value.includes('\u0000') : !isId(by.id)) return null;
     const [row] = await this.#q<TokenRow & { live_leases: number }>(
       `SELECT t.*, (SELECT COUNT(*) FROM live_leases l

@@ -20,7 +20,7 @@ import type {
   WebhookState,
 } from '../../domain/model.js';
 import { type AccountRow, type LeaseRow, type SecretRow, toAccount, toLease, toSecret } from '../rows.js';
-import type { Store } from '../store.js';
+import type { DecisionRead, Store } from '../store.js';
 import { DecisionCache } from './decision-cache.js';
 import { sqliteMigrations } from './migrations.js';
 
@@ -402,7 +402,7 @@ export class SqliteStore implements Store {
     by: { readonly value: string } | { readonly id: number },
     streamName: string,
     now: number,
-  ): { token: TokenRecord; liveLeases: number } | null {
+  ): DecisionRead | null {
     const token = this.#token(kind, by);
     if (!token) return null;
     let liveLeases = 0;
